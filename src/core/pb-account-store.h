@@ -1,0 +1,47 @@
+/* pb-account-store.h: the accounts in $XDG_CONFIG_HOME/popbiff/accounts.conf.
+ *
+ * A GKeyFile, one group per account, written atomically. A group with a bad
+ * value is kept aside with an error that names the account and the key; the
+ * other accounts still load. */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pb-account.h"
+
+G_BEGIN_DECLS
+
+#define PB_TYPE_ACCOUNT_STORE (pb_account_store_get_type ())
+G_DECLARE_FINAL_TYPE (PbAccountStore, pb_account_store, PB, ACCOUNT_STORE, GObject)
+
+/* NULL: the default path under g_get_user_config_dir(). */
+PbAccountStore *pb_account_store_new        (const char *path);
+const char     *pb_account_store_get_path   (PbAccountStore *self);
+
+/* Reads the file (a missing file is an empty store). Fails only when the
+ * file cannot be read or is not a key file at all; per-account problems are
+ * in get_load_errors(). */
+gboolean        pb_account_store_load       (PbAccountStore *self, GError **error);
+/* Writes atomically (g_file_set_contents: temp file, fsync, rename). */
+gboolean        pb_account_store_save       (PbAccountStore *self, GError **error);
+
+/* The valid accounts, sorted by name. (element-type PbAccount) (transfer none) */
+GPtrArray      *pb_account_store_get_accounts    (PbAccountStore *self);
+/* Errors of groups that did not load, one GError per bad account. (transfer none) */
+GPtrArray      *pb_account_store_get_load_errors (PbAccountStore *self);
+PbAccount      *pb_account_store_lookup     (PbAccountStore *self, const char *name);
+
+/* Validates, refuses a duplicate name (PB_CORE_ERROR_EXISTS), adds. Does
+ * not save. */
+gboolean        pb_account_store_add        (PbAccountStore *self, PbAccount *account,
+                                             GError **error);
+/* Replaces the account of the same name (PB_CORE_ERROR_NOT_FOUND if none). */
+gboolean        pb_account_store_replace    (PbAccountStore *self, PbAccount *account,
+                                             GError **error);
+gboolean        pb_account_store_remove     (PbAccountStore *self, const char *name,
+                                             GError **error);
+
+/* Signals: "account-added" (PbAccount*), "account-removed" (PbAccount*),
+ * "account-changed" (PbAccount*). */
+
+G_END_DECLS

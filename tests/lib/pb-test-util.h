@@ -1,0 +1,26 @@
+/* pb-test-util.h: what every test program shares.
+ *
+ * pb_test_init() wraps g_test_init() with G_TEST_OPTION_ISOLATE_DIRS, so each
+ * test case gets its own temporary HOME and XDG_* directories, and nothing a
+ * test writes touches the person's real files. */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+void      pb_test_init            (int *argc, char ***argv);
+
+/* A test that needs a tool that is not installed is skipped with the
+ * reason (g_test_skip), never passed. When PB_TEST_REQUIRE_ALL is set (CI
+ * sets it), a missing tool fails the test instead: in CI nothing may be
+ * skipped for want of a package. Returns the program's full path, or NULL
+ * after skipping; the caller then returns from the test. */
+char     *pb_test_require_program (const char *program);
+
+/* The directory holding test data (tests/ in the source tree). */
+const char *pb_test_srcdir        (void);
+/* The path of the built popbiff binary (from $POPBIFF). */
+const char *pb_test_popbiff       (void);
+
+G_END_DECLS

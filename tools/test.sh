@@ -1,0 +1,44 @@
+#!/bin/sh
+# The whole test suite, exactly as CI runs it (.ci/run calls this):
+# dependencies, a normal build and its tests, an ASan+UBSan build and its
+# tests, and the POP3 reader fuzzer for 60 seconds.
+#
+#   tools/test.sh            everything
+#   tools/test.sh --quick    the normal build's tests only
+set -eu
+cd "$(dirname "$0")/.."
+
+./tools/install-deps.sh
+
+# In CI, a test that would skip for want of a package fails instead.
+export PB_TEST_REQUIRE_ALL=1
+
+setup () {
+  dir=$1; shift
+  if [ -d "$dir" ]; then
+    meson setup --reconfigure "$dir" "$@" >/dev/null
+  else
+    meson setup "$dir" "$@" >/dev/null
+  fi
+}
+
+echo "== build"
+setup build
+meson compile -C build
+echo "== tests"
+meson test -C build --print-errorlogs --num-processes 2
+
+[ "${1:-}" = "--quick" ] && exit 0
+
+echo "== tests under AddressSanitizer and UndefinedBehaviorSanitizer"
+setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
+meson compile -C build-asan
+ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
+UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
+  meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
+
+if [ -x tools/fuzz.sh ]; then
+  echo "== fuzzing"
+  ./tools/fuzz.sh 60
+fi
