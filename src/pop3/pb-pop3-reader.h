@@ -52,26 +52,35 @@ typedef enum {
 typedef struct {
   /*< private >*/
   PbPop3ReaderMode mode;
-  gsize max_status;
-  GByteArray *line;       /* the status line being collected (bounded) */
+  gsize max_status;       /* longest status line, without its line end */
+  GByteArray *line;       /* the status line being collected (bounded:
+                           * at most max_status + 1 bytes, the +1 being
+                           * the CR of a CRLF) */
   guint at_line_start : 1;/* body: the next byte begins a line */
   guint saw_dot : 1;      /* body: the line so far is exactly "." */
-  guint saw_cr : 1;       /* a CR is pending (may be the start of CRLF) */
+  guint saw_cr : 1;       /* body: a CR is pending (may be the start of CRLF) */
   guint dot_cr : 1;       /* body: the line is "." followed by CR */
+  guint failed : 1;       /* an ERROR was reported; framing is lost */
 } PbPop3Reader;
 
 void               pb_pop3_reader_init          (PbPop3Reader *reader,
                                                  gsize         max_status);
 void               pb_pop3_reader_clear         (PbPop3Reader *reader);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PbPop3Reader, pb_pop3_reader_clear)
 void               pb_pop3_reader_expect_status (PbPop3Reader *reader);
 void               pb_pop3_reader_expect_body   (PbPop3Reader *reader);
 PbPop3ReaderMode   pb_pop3_reader_get_mode      (PbPop3Reader *reader);
 
 /* Consumes bytes from @data until it has an event to report. *@consumed is
  * how many bytes it used (it may be less than @len: feed the rest after
- * handling the event). STATUS replaces the contents of @out; DATA appends to
- * @out. ERROR sets @error (PB_POP3_ERROR_PROTOCOL) and the reader must not
- * be fed again. */
+ * handling the event). STATUS replaces the contents of @out (and leaves a
+ * NUL byte after the last one, not counted in out->len, so out->data can be
+ * read as a string; a status line holding a NUL byte is an ERROR); DATA
+ * appends to @out. Every event but ERROR and NEED_MORE on an empty @data
+ * consumes at least one byte. A body ends with DATA (if any bytes are
+ * left) and then END; END leaves the reader expecting a status line. ERROR
+ * sets @error (PB_POP3_ERROR_PROTOCOL) and the reader must not be fed again
+ * (if it is, it reports ERROR again). */
 PbPop3ReaderEvent  pb_pop3_reader_feed          (PbPop3Reader  *reader,
                                                  const guint8  *data,
                                                  gsize          len,
@@ -90,8 +99,17 @@ typedef enum {
 PbPop3StatusKind   pb_pop3_status_parse         (const char  *line,
                                                  const char **text);
 /* The RFC 2449/3206 response code in "[...]" right after +OK/-ERR, e.g.
- * "IN-USE", "SYS/TEMP", "LOGIN-DELAY"; NULL if none. Newly allocated. */
+ * "IN-USE", "SYS/TEMP", "LOGIN-DELAY"; NULL if none. Newly allocated.
+ * @text is what pb_pop3_status_parse() returned (a whole "+OK ..." /
+ * "-ERR ..." line is accepted too). The code is returned in upper case so
+ * it can be compared with strcmp(); NULL when the brackets are missing,
+ * unbalanced, empty or longer than PB_POP3_STATUS_CODE_MAX. */
+#define PB_POP3_STATUS_CODE_MAX 128
 char              *pb_pop3_status_get_code      (const char  *text);
+/* What follows the code inside the brackets, for servers that send a hint
+ * such as "[LOGIN-DELAY 300]": "300". NULL if there is none. Newly
+ * allocated. */
+char              *pb_pop3_status_get_code_argument (const char *text);
 
 /* A UIDL is 1-70 printable ASCII characters 0x21-0x7E (RFC 1939 section 7);
  * we accept up to 255 to be lenient with real servers, never control
