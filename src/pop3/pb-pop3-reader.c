@@ -129,7 +129,7 @@ feed_status (PbPop3Reader  *reader,
 
   /* A NUL would silently cut the line short for every caller that reads
    * it as a string; no POP3 server sends one. */
-  if (memchr (line->data + old_len, '\0', take) != NULL)
+  if (take > 0 && memchr (line->data + old_len, '\0', take) != NULL)
     return fail (reader, error,
                  _("The server sent a response line containing a NUL byte. "
                    "It does not seem to speak POP3: check the host name and port."));
