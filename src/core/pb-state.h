@@ -7,7 +7,12 @@
  * GKeyFile.
  *
  * The words of DESIGN.md: a message is "new" when it is on the server, not
- * downloaded and not dismissed; "notified" once a check announced it. */
+ * downloaded and not dismissed; "notified" once a check announced it.
+ *
+ * The strings of a record belong to the state (they may live inside the
+ * loaded file's buffer): read them freely, change them only with
+ * pb_state_set_summary() and pb_state_set_path(), never g_free() them. The
+ * numbers and flags may be assigned directly. Any byte but NUL round-trips. */
 #pragma once
 
 #include <glib-object.h>
@@ -69,6 +74,17 @@ PbMessageRecord *pb_state_ensure         (PbState *self, const char *uidl);
  * vanished from the server). Returns how many were forgotten. */
 guint            pb_state_forget_missing (PbState *self, GHashTable *present);
 void             pb_state_remove         (PbState *self, const char *uidl);
+
+/* Fills a record's summary (copies the strings, NULL allowed) and sets
+ * PB_MESSAGE_SUMMARIZED. */
+void             pb_state_set_summary    (PbState *self, PbMessageRecord *record,
+                                          const char *from_name,
+                                          const char *from_address,
+                                          const char *subject,
+                                          gint64 date);
+/* Where the message was downloaded (copied; NULL clears). */
+void             pb_state_set_path       (PbState *self, PbMessageRecord *record,
+                                          const char *path);
 
 guint            pb_state_get_count      (PbState *self);
 guint            pb_state_count_new      (PbState *self);

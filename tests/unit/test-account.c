@@ -9,6 +9,14 @@
 #include "pb-test-util.h"
 
 /* A self-signed certificate valid until 2126, for the ca-file checks. */
+/* The per-test HOME (pb_test_init isolates it), created on first use. */
+static const char *
+home_dir (void)
+{
+  g_assert_cmpint (g_mkdir_with_parents (g_get_home_dir (), 0700), ==, 0);
+  return g_get_home_dir ();
+}
+
 static const char test_ca_pem[] =
   "-----BEGIN CERTIFICATE-----\n"
   "MIIBgDCCASWgAwIBAgIUSgkQcaFc3LOGN1PAczuwB8ZQG0gwCgYIKoZIzj0EAwIw\n"
@@ -39,7 +47,7 @@ static void
 test_defaults (void)
 {
   g_autoptr(PbAccount) account = pb_account_new ("work");
-  g_autofree char *folder = g_build_filename (g_get_home_dir (), "Mail", "work", NULL);
+  g_autofree char *folder = g_build_filename (home_dir (), "Mail", "work", NULL);
 
   g_assert_cmpstr (pb_account_get_name (account), ==, "work");
   g_assert_null (pb_account_get_host (account));
@@ -197,8 +205,8 @@ test_validate_ok (void)
 {
   g_autoptr(PbAccount) account = valid_account ("work");
   g_autoptr(GError) error = NULL;
-  g_autofree char *ca = g_build_filename (g_get_tmp_dir (), "ca.pem", NULL);
-  g_autofree char *folder = g_build_filename (g_get_tmp_dir (), "deep", "er", "Mail", NULL);
+  g_autofree char *ca = g_build_filename (home_dir (), "ca.pem", NULL);
+  g_autofree char *folder = g_build_filename (home_dir (), "deep", "er", "Mail", NULL);
 
   g_assert_true (g_file_set_contents (ca, test_ca_pem, -1, NULL));
   pb_account_set_ca_file (account, ca);
@@ -238,17 +246,17 @@ static void pin_not_hex (PbAccount *a)
   pb_account_set_pin_sha256 (a, pin);
 }
 static void ca_missing (PbAccount *a) { pb_account_set_ca_file (a, "/nonexistent/ca.pem"); }
-static void ca_directory (PbAccount *a) { pb_account_set_ca_file (a, g_get_tmp_dir ()); }
+static void ca_directory (PbAccount *a) { pb_account_set_ca_file (a, home_dir ()); }
 static void ca_not_pem (PbAccount *a)
 {
-  g_autofree char *path = g_build_filename (g_get_tmp_dir (), "not.pem", NULL);
+  g_autofree char *path = g_build_filename (home_dir (), "not.pem", NULL);
   g_assert_true (g_file_set_contents (path, "hello\n", -1, NULL));
   pb_account_set_ca_file (a, path);
 }
 static void folder_relative (PbAccount *a) { pb_account_set_folder (a, "Mail/work"); }
 static void folder_under_file (PbAccount *a)
 {
-  g_autofree char *file = g_build_filename (g_get_tmp_dir (), "plain-file", NULL);
+  g_autofree char *file = g_build_filename (home_dir (), "plain-file", NULL);
   g_autofree char *folder = g_build_filename (file, "Mail", NULL);
   g_assert_true (g_file_set_contents (file, "x", -1, NULL));
   pb_account_set_folder (a, folder);
@@ -319,7 +327,7 @@ test_validate_folder_not_writable (void)
 {
   g_autoptr(PbAccount) account = valid_account ("work");
   g_autoptr(GError) error = NULL;
-  g_autofree char *dir = g_build_filename (g_get_tmp_dir (), "read-only", NULL);
+  g_autofree char *dir = g_build_filename (home_dir (), "read-only", NULL);
   g_autofree char *folder = g_build_filename (dir, "Mail", NULL);
 
   /* Permission bits do not stop root. */

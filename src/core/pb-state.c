@@ -1,0 +1,1010 @@
+/* pb-state.c: one account's message records, in a line format that loads
+ * 100,000 records in a few milliseconds.
+ *
+ * The file:
+ *
+ *   popbiff-state<TAB>1<TAB>FRESH<TAB>COUNT\n
+ *   UIDL<TAB>FLAGS<TAB>SIZE<TAB>DATE<TAB>FIRST_SEEN<TAB>FROM_NAME<TAB>FROM_ADDRESS<TAB>SUBJECT<TAB>PATH\n
+ *   ...
+ *
+ * FRESH is 0 or 1, COUNT the number of record lines (so a truncated file is
+ * detected even when it was cut at a line end). Numbers are decimal.
+ * Strings are escaped: backslash, tab, newline and carriage return become
+ * \\ \t \n \r; an empty field is NULL and "\E" is the empty string. Records
+ * are in server order, oldest first. Anything else is a corrupt file.
+ *
+ * Why loading is fast: the file is read in one go and kept; its fields are
+ * unescaped and NUL-terminated in place, so the strings of loaded records
+ * point into that buffer, and the loaded records live in one array. 100,000
+ * records cost one read and three allocations instead of 600,000. A record
+ * created or a string changed later is allocated on its own; owns_string()
+ * and owns_record() tell which is which when freeing.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <glib/gi18n.h>
+#include <glib/gstdio.h>
+#include <gio/gio.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "pb-core-error.h"
+#include "pb-state.h"
+
+#define STATE_MAGIC    "popbiff-state"
+#define STATE_VERSION  1
+#define N_FIELDS       9
+#define KNOWN_FLAGS    (PB_MESSAGE_NOTIFIED | PB_MESSAGE_DOWNLOADED | \
+                        PB_MESSAGE_DISMISSED | PB_MESSAGE_SUMMARIZED)
+#define WRITE_CHUNK    (64 * 1024)
+
+struct _PbState
+{
+  GObject parent_instance;
+
+  char            *account_name;
+  char            *path;
+  GHashTable      *records;   /* uidl (the record's) -> PbMessageRecord; see record_free() */
+  GPtrArray       *order;     /* PbMessageRecord (borrowed from records), server order */
+  gboolean         fresh;
+
+  char            *buffer;    /* the loaded file (a block), loaded strings point into it */
+  gsize            buffer_len;
+  gsize            buffer_size;
+  PbMessageRecord *loaded;    /* the loaded records, one block */
+  guint            n_loaded;
+};
+
+G_DEFINE_TYPE (PbState, pb_state, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_ACCOUNT_NAME,
+  PROP_PATH,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+#ifndef MAP_POPULATE
+#define MAP_POPULATE 0
+#endif
+
+/* The two big blocks of a load, zeroed, mapped and populated in one system
+ * call. Touching 20 MB of fresh heap page by page costs thousands of page
+ * faults, which on a virtual machine was half of the load time. */
+static gpointer
+block_alloc (gsize size)
+{
+  gpointer block = mmap (NULL, size, PROT_READ | PROT_WRITE,
+                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+  if (block == MAP_FAILED)
+    g_error ("%s: failed to map %" G_GSIZE_FORMAT " bytes", G_STRLOC, size);
+  return block;
+}
+
+static void
+block_free (gpointer block,
+            gsize    size)
+{
+  if (block != NULL)
+    munmap (block, size);
+}
+
+static gboolean
+owns_string (PbState    *self,
+             const char *text)
+{
+  return self->buffer != NULL && text >= self->buffer && text < self->buffer + self->buffer_len;
+}
+
+static gboolean
+owns_record (PbState               *self,
+             const PbMessageRecord *record)
+{
+  return self->loaded != NULL && record >= self->loaded && record < self->loaded + self->n_loaded;
+}
+
+static void
+free_string (PbState  *self,
+             char    **text)
+{
+  if (!owns_string (self, *text))
+    g_free (*text);
+  *text = NULL;
+}
+
+static void
+set_string (PbState    *self,
+            char      **field,
+            const char *value)
+{
+  char *copy;
+
+  if (*field == value)
+    return;
+  copy = g_strdup (value);
+  free_string (self, field);
+  *field = copy;
+}
+
+/* Frees what the record owns, and the record unless it is in the loaded
+ * array. The caller removes it from the table and the order first. */
+static void
+record_free (PbState         *self,
+             PbMessageRecord *record)
+{
+  free_string (self, &record->uidl);
+  free_string (self, &record->from_name);
+  free_string (self, &record->from_address);
+  free_string (self, &record->subject);
+  free_string (self, &record->path);
+  if (!owns_record (self, record))
+    g_free (record);
+}
+
+static void
+clear_records (PbState *self)
+{
+  g_hash_table_remove_all (self->records);
+  for (guint i = 0; i < self->order->len; i++)
+    record_free (self, g_ptr_array_index (self->order, i));
+  g_ptr_array_set_size (self->order, 0);
+  block_free (self->loaded, self->n_loaded * sizeof (PbMessageRecord));
+  self->loaded = NULL;
+  self->n_loaded = 0;
+  block_free (self->buffer, self->buffer_size);
+  self->buffer = NULL;
+  self->buffer_len = self->buffer_size = 0;
+}
+
+PbState *
+pb_state_new (const char *account_name,
+              const char *path)
+{
+  g_return_val_if_fail (account_name != NULL, NULL);
+
+  return g_object_new (PB_TYPE_STATE, "account-name", account_name, "path", path, NULL);
+}
+
+const char *
+pb_state_get_path (PbState *self)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), NULL);
+  return self->path;
+}
+
+/* Parsing */
+
+typedef struct {
+  char     *start;
+  gsize     len;
+  gboolean  escaped;  /* holds a backslash */
+} Field;
+
+static gboolean
+parse_uint64 (const Field *field,
+              guint64     *out)
+{
+  guint64 value = 0;
+
+  if (field->len == 0 || field->len > 20)
+    return FALSE;
+  for (gsize i = 0; i < field->len; i++)
+    {
+      guint digit = (guchar) field->start[i] - '0';
+
+      if (digit > 9 || value > (G_MAXUINT64 - digit) / 10)
+        return FALSE;
+      value = value * 10 + digit;
+    }
+  *out = value;
+  return TRUE;
+}
+
+static gboolean
+parse_int64 (const Field *field,
+             gint64      *out)
+{
+  Field digits = *field;
+  gboolean negative = FALSE;
+  guint64 value;
+
+  if (digits.len > 0 && digits.start[0] == '-')
+    {
+      negative = TRUE;
+      digits.start++;
+      digits.len--;
+    }
+  if (!parse_uint64 (&digits, &value))
+    return FALSE;
+  if (negative ? value > (guint64) G_MAXINT64 + 1 : value > (guint64) G_MAXINT64)
+    return FALSE;
+  *out = negative ? (gint64) (0 - value) : (gint64) value;
+  return TRUE;
+}
+
+/* Unescapes @field in place and NUL-terminates it (over the separator
+ * after it, or the shrunk tail); *@out points to it, or is NULL for an
+ * empty field. Returns FALSE on an unknown escape. */
+static gboolean
+parse_string (const Field *field,
+              char       **out)
+{
+  const char *src = field->start;
+  const char *end = field->start + field->len;
+  char *dst = field->start;
+
+  *out = NULL;
+  if (field->len == 0)
+    return TRUE;
+  if (!field->escaped)
+    {
+      field->start[field->len] = '\0';
+      *out = field->start;
+      return TRUE;
+    }
+  if (field->len == 2 && src[0] == '\\' && src[1] == 'E')
+    {
+      field->start[0] = '\0';
+      *out = field->start;
+      return TRUE;
+    }
+
+  *out = field->start;
+  while (src < end)
+    {
+      if (*src != '\\')
+        {
+          *dst++ = *src++;
+          continue;
+        }
+      if (src + 1 == end)
+        goto bad;
+      switch (src[1])
+        {
+        case '\\': *dst++ = '\\'; break;
+        case 't':  *dst++ = '\t'; break;
+        case 'n':  *dst++ = '\n'; break;
+        case 'r':  *dst++ = '\r'; break;
+        default:   goto bad;
+        }
+      src += 2;
+    }
+  *dst = '\0';
+  return TRUE;
+
+bad:
+  *out = NULL;
+  return FALSE;
+}
+
+/* Text shown to a person must be UTF-8; a byte that is not is replaced
+ * rather than making the whole file "corrupt". The repaired copy is
+ * allocated on its own (the original is in the buffer). */
+static void
+ensure_utf8 (PbState  *self,
+             char    **text)
+{
+  char *valid;
+
+  if (*text == NULL || g_utf8_validate (*text, -1, NULL))
+    return;
+  valid = g_utf8_make_valid (*text, -1);
+  free_string (self, text);
+  *text = valid;
+}
+
+/* Splits the line at @line into exactly @n tab-separated fields in one
+ * pass (per-field memchr() calls cost more than the bytes here). Returns
+ * the line's '\n', or NULL when the line is cut short or has another
+ * number of fields. */
+static char *
+scan_fields (char       *line,
+             const char *end,
+             Field      *fields,
+             guint       n)
+{
+  char *p = line;
+
+  for (guint i = 0; i < n; i++)
+    {
+      gboolean escaped = FALSE;
+      char *start = p;
+
+      /* A NUL would end the string early: it makes the line malformed. */
+      while (p < end && *p != '\t' && *p != '\n' && *p != '\0')
+        {
+          escaped |= (*p == '\\');
+          p++;
+        }
+      if (p == end || *p == '\0')
+        return NULL;
+      fields[i].start = start;
+      fields[i].len = p - start;
+      fields[i].escaped = escaped;
+      if (i + 1 < n)
+        {
+          if (*p != '\t')
+            return NULL;
+          p++;
+        }
+    }
+  return *p == '\n' ? p : NULL;
+}
+
+/* Parses one line into @record; its strings point into the line. Returns
+ * the next line, or NULL and a reason when the line is malformed. */
+static char *
+parse_record (char             *line,
+              const char       *end,
+              PbMessageRecord  *record,
+              const char      **reason)
+{
+  Field f[N_FIELDS];
+  guint64 flags;
+  char *nl;
+
+  *reason = _("a line is malformed");
+  nl = scan_fields (line, end, f, N_FIELDS);
+  if (nl == NULL)
+    {
+      /* Nothing of this line was written to yet, so a NUL in the rest of
+       * the buffer came from the file. */
+      if (memchr (line, '\0', end - line) != NULL)
+        *reason = _("the file holds binary data");
+      return NULL;
+    }
+
+  if (!parse_string (&f[0], &record->uidl) || record->uidl == NULL || *record->uidl == '\0' ||
+      !parse_uint64 (&f[1], &flags) || (flags & ~(guint64) KNOWN_FLAGS) != 0 ||
+      !parse_uint64 (&f[2], &record->size) ||
+      !parse_int64 (&f[3], &record->date) ||
+      !parse_int64 (&f[4], &record->first_seen) ||
+      !parse_string (&f[5], &record->from_name) ||
+      !parse_string (&f[6], &record->from_address) ||
+      !parse_string (&f[7], &record->subject) ||
+      !parse_string (&f[8], &record->path))
+    return NULL;
+  record->flags = (PbMessageFlags) flags;
+  return nl + 1;
+}
+
+/* Reads the file into self->buffer. */
+static gboolean
+read_file (PbState  *self,
+           int      *saved_errno)
+{
+  struct stat st;
+  gsize len = 0;
+  int fd;
+
+  fd = open (self->path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0)
+    {
+      *saved_errno = errno;
+      return FALSE;
+    }
+  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+    {
+      *saved_errno = S_ISDIR (st.st_mode) ? EISDIR : errno;
+      close (fd);
+      return FALSE;
+    }
+
+  self->buffer_size = (gsize) st.st_size + 1;
+  self->buffer = block_alloc (self->buffer_size);
+  while (len < (gsize) st.st_size)
+    {
+      gssize n = read (fd, self->buffer + len, st.st_size - len);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          *saved_errno = errno;
+          close (fd);
+          return FALSE;
+        }
+      if (n == 0)
+        break;  /* shrank while we read: what we have is judged as is */
+      len += n;
+    }
+  close (fd);
+  self->buffer_len = len;
+  return TRUE;
+}
+
+/* Parses self->buffer (strings of loaded records will point into it);
+ * returns a reason for a person when it is not a state file this version
+ * wrote. */
+static const char *
+parse_file (PbState *self)
+{
+  char *data = self->buffer;
+  gsize len = self->buffer_len;
+  const char *end = data + len;
+  char *line = data;
+  char *nl;
+  Field header[4];
+  guint64 version, fresh, count, seen = 0;
+  const char *reason;
+
+  if (len == 0)
+    return _("the file is empty");
+  if (data[len - 1] != '\n')
+    return _("the file is truncated");
+
+  nl = scan_fields (line, end, header, 4);
+  if (nl == NULL ||
+      header[0].len != strlen (STATE_MAGIC) ||
+      memcmp (header[0].start, STATE_MAGIC, header[0].len) != 0)
+    return _("it is not a Popbiff state file");
+  if (!parse_uint64 (&header[1], &version) || version != STATE_VERSION)
+    return _("it was written by another version of Popbiff");
+  if (!parse_uint64 (&header[2], &fresh) || fresh > 1 ||
+      !parse_uint64 (&header[3], &count) || count > G_MAXUINT)
+    return _("its header has a bad number");
+
+  /* Every line is at least N_FIELDS bytes, which bounds a lying count. */
+  if (count > len / N_FIELDS)
+    return _("the file is truncated");
+  if (count > 0)
+    self->loaded = block_alloc (count * sizeof (PbMessageRecord));
+  self->n_loaded = (guint) count;
+  g_ptr_array_set_size (self->order, 0);
+
+  line = nl + 1;
+  while (line < end)
+    {
+      PbMessageRecord *record;
+
+      if (seen == count)
+        return _("the file has more lines than its header says");
+      record = &self->loaded[seen++];
+      nl = parse_record (line, end, record, &reason);
+      if (nl == NULL)
+        return reason;
+      /* A file with a UIDL twice was not written by us. */
+      if (!g_hash_table_insert (self->records, record->uidl, record))
+        return _("a message is listed twice");
+      g_ptr_array_add (self->order, record);
+      ensure_utf8 (self, &record->from_name);
+      ensure_utf8 (self, &record->from_address);
+      ensure_utf8 (self, &record->subject);
+      line = nl;
+    }
+
+  if (seen != count)
+    return _("the file is truncated");
+  self->fresh = fresh != 0;
+  return NULL;
+}
+
+gboolean
+pb_state_load (PbState  *self,
+               GError  **error)
+{
+  g_autofree char *aside = NULL;
+  const char *reason;
+  int saved_errno = 0;
+
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  clear_records (self);
+  self->fresh = TRUE;
+
+  if (!read_file (self, &saved_errno))
+    {
+      clear_records (self);
+      if (saved_errno == ENOENT)
+        return TRUE;
+      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                   _("Could not read the state of account “%s” (“%s”): %s"),
+                   self->account_name, self->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+
+  reason = parse_file (self);
+  if (reason == NULL)
+    return TRUE;
+
+  /* Start afresh, but keep the damaged file for whoever wants to look. */
+  clear_records (self);
+  self->fresh = TRUE;
+  aside = g_strconcat (self->path, ".corrupt", NULL);
+  if (g_rename (self->path, aside) != 0)
+    {
+      saved_errno = errno;
+      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_STATE,
+                   _("The state of account “%s” is damaged (%s) and could not be set aside (%s); its messages count as new again"),
+                   self->account_name, reason, g_strerror (saved_errno));
+      return FALSE;
+    }
+  g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_STATE,
+               _("The state of account “%s” was damaged (%s); it was set aside as “%s” and its messages count as new again"),
+               self->account_name, reason, aside);
+  return FALSE;
+}
+
+/* Saving */
+
+static void
+append_string (GString    *out,
+               const char *text)
+{
+  if (text == NULL)
+    return;
+  if (*text == '\0')
+    {
+      g_string_append (out, "\\E");
+      return;
+    }
+  for (const char *p = text; *p != '\0'; p++)
+    {
+      switch (*p)
+        {
+        case '\\': g_string_append (out, "\\\\"); break;
+        case '\t': g_string_append (out, "\\t"); break;
+        case '\n': g_string_append (out, "\\n"); break;
+        case '\r': g_string_append (out, "\\r"); break;
+        default:   g_string_append_c (out, *p); break;
+        }
+    }
+}
+
+static gboolean
+write_all (int          fd,
+           const char  *data,
+           gsize        len,
+           int         *saved_errno)
+{
+  while (len > 0)
+    {
+      gssize n = write (fd, data, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          *saved_errno = errno;
+          return FALSE;
+        }
+      data += n;
+      len -= n;
+    }
+  return TRUE;
+}
+
+static gboolean
+fsync_dir (const char *dir,
+           int        *saved_errno)
+{
+  int fd = open (dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  gboolean ok;
+
+  if (fd < 0)
+    {
+      *saved_errno = errno;
+      return FALSE;
+    }
+  ok = fsync (fd) == 0;
+  if (!ok)
+    *saved_errno = errno;
+  close (fd);
+  return ok;
+}
+
+static gboolean
+save_failed (PbState     *self,
+             int          saved_errno,
+             const char  *tmp_path,
+             GError     **error)
+{
+  if (tmp_path != NULL)
+    g_unlink (tmp_path);
+  g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+               _("Could not save the state of account “%s” in “%s”: %s"),
+               self->account_name, self->path, g_strerror (saved_errno));
+  return FALSE;
+}
+
+gboolean
+pb_state_save (PbState  *self,
+               GError  **error)
+{
+  g_autofree char *dir = NULL;
+  g_autofree char *tmp_path = NULL;
+  g_autoptr(GString) out = NULL;
+  int saved_errno = 0;
+  int fd;
+
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  dir = g_path_get_dirname (self->path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return save_failed (self, errno, NULL, error);
+
+  /* A temporary file in the same directory, so the rename is atomic. */
+  tmp_path = g_strconcat (self->path, ".XXXXXX", NULL);
+  fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    return save_failed (self, errno, NULL, error);
+
+  out = g_string_sized_new (WRITE_CHUNK + 4096);
+  g_string_append_printf (out, "%s\t%d\t%d\t%u\n", STATE_MAGIC, STATE_VERSION,
+                          self->fresh ? 1 : 0, self->order->len);
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      const PbMessageRecord *record = g_ptr_array_index (self->order, i);
+
+      append_string (out, record->uidl);
+      g_string_append_printf (out, "\t%u\t%" G_GUINT64_FORMAT "\t%" G_GINT64_FORMAT
+                              "\t%" G_GINT64_FORMAT "\t",
+                              (guint) record->flags, record->size, record->date,
+                              record->first_seen);
+      append_string (out, record->from_name);
+      g_string_append_c (out, '\t');
+      append_string (out, record->from_address);
+      g_string_append_c (out, '\t');
+      append_string (out, record->subject);
+      g_string_append_c (out, '\t');
+      append_string (out, record->path);
+      g_string_append_c (out, '\n');
+
+      if (out->len >= WRITE_CHUNK)
+        {
+          if (!write_all (fd, out->str, out->len, &saved_errno))
+            goto fail;
+          g_string_truncate (out, 0);
+        }
+    }
+  if (!write_all (fd, out->str, out->len, &saved_errno))
+    goto fail;
+
+  /* Data on disk before the name points at it, and the name on disk
+   * before we report success: a crash leaves the old or the new file. */
+  if (fsync (fd) != 0)
+    {
+      saved_errno = errno;
+      goto fail;
+    }
+  if (close (fd) != 0)
+    {
+      fd = -1;
+      saved_errno = errno;
+      goto fail;
+    }
+  fd = -1;
+  if (g_rename (tmp_path, self->path) != 0)
+    {
+      saved_errno = errno;
+      goto fail;
+    }
+  if (!fsync_dir (dir, &saved_errno))
+    return save_failed (self, saved_errno, NULL, error);
+  return TRUE;
+
+fail:
+  if (fd >= 0)
+    close (fd);
+  return save_failed (self, saved_errno, tmp_path, error);
+}
+
+gboolean
+pb_state_delete_file (PbState  *self,
+                      GError  **error)
+{
+  g_autofree char *aside = NULL;
+
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+
+  if (g_unlink (self->path) != 0 && errno != ENOENT)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                   _("Could not delete the state of account “%s” (“%s”): %s"),
+                   self->account_name, self->path, g_strerror (saved_errno));
+      return FALSE;
+    }
+  /* A damaged file set aside belongs to the account too. */
+  aside = g_strconcat (self->path, ".corrupt", NULL);
+  g_unlink (aside);
+  return TRUE;
+}
+
+/* Records */
+
+gboolean
+pb_state_is_fresh (PbState *self)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), TRUE);
+  return self->fresh;
+}
+
+void
+pb_state_set_fresh (PbState  *self,
+                    gboolean  fresh)
+{
+  g_return_if_fail (PB_IS_STATE (self));
+  self->fresh = !!fresh;
+}
+
+PbMessageRecord *
+pb_state_lookup (PbState    *self,
+                 const char *uidl)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), NULL);
+  g_return_val_if_fail (uidl != NULL, NULL);
+
+  return g_hash_table_lookup (self->records, uidl);
+}
+
+PbMessageRecord *
+pb_state_ensure (PbState    *self,
+                 const char *uidl)
+{
+  PbMessageRecord *record;
+
+  g_return_val_if_fail (PB_IS_STATE (self), NULL);
+  g_return_val_if_fail (uidl != NULL && *uidl != '\0', NULL);
+
+  record = g_hash_table_lookup (self->records, uidl);
+  if (record != NULL)
+    return record;
+
+  record = g_new0 (PbMessageRecord, 1);
+  record->uidl = g_strdup (uidl);
+  record->first_seen = g_get_real_time () / G_USEC_PER_SEC;
+  g_hash_table_insert (self->records, record->uidl, record);
+  g_ptr_array_add (self->order, record);
+  return record;
+}
+
+guint
+pb_state_forget_missing (PbState    *self,
+                         GHashTable *present)
+{
+  guint kept = 0;
+  guint forgotten;
+
+  g_return_val_if_fail (PB_IS_STATE (self), 0);
+  g_return_val_if_fail (present != NULL, 0);
+
+  /* One pass that compacts the order array in place: O(n), not O(n²). */
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      PbMessageRecord *record = g_ptr_array_index (self->order, i);
+
+      if (g_hash_table_contains (present, record->uidl))
+        self->order->pdata[kept++] = record;
+      else
+        {
+          g_hash_table_remove (self->records, record->uidl);
+          record_free (self, record);
+        }
+    }
+  forgotten = self->order->len - kept;
+  g_ptr_array_set_size (self->order, kept);
+  return forgotten;
+}
+
+void
+pb_state_remove (PbState    *self,
+                 const char *uidl)
+{
+  PbMessageRecord *record;
+
+  g_return_if_fail (PB_IS_STATE (self));
+  g_return_if_fail (uidl != NULL);
+
+  record = g_hash_table_lookup (self->records, uidl);
+  if (record == NULL)
+    return;
+  g_ptr_array_remove (self->order, record);
+  g_hash_table_remove (self->records, uidl);
+  record_free (self, record);
+}
+
+void
+pb_state_set_summary (PbState         *self,
+                      PbMessageRecord *record,
+                      const char      *from_name,
+                      const char      *from_address,
+                      const char      *subject,
+                      gint64           date)
+{
+  g_return_if_fail (PB_IS_STATE (self));
+  g_return_if_fail (record != NULL);
+
+  set_string (self, &record->from_name, from_name);
+  set_string (self, &record->from_address, from_address);
+  set_string (self, &record->subject, subject);
+  record->date = date;
+  record->flags |= PB_MESSAGE_SUMMARIZED;
+}
+
+void
+pb_state_set_path (PbState         *self,
+                   PbMessageRecord *record,
+                   const char      *path)
+{
+  g_return_if_fail (PB_IS_STATE (self));
+  g_return_if_fail (record != NULL);
+
+  set_string (self, &record->path, path);
+}
+
+guint
+pb_state_get_count (PbState *self)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), 0);
+  return self->order->len;
+}
+
+guint
+pb_state_count_new (PbState *self)
+{
+  guint count = 0;
+
+  g_return_val_if_fail (PB_IS_STATE (self), 0);
+
+  for (guint i = 0; i < self->order->len; i++)
+    if (pb_message_record_is_new (g_ptr_array_index (self->order, i)))
+      count++;
+  return count;
+}
+
+GPtrArray *
+pb_state_list (PbState *self)
+{
+  GPtrArray *list;
+
+  g_return_val_if_fail (PB_IS_STATE (self), NULL);
+
+  list = g_ptr_array_sized_new (self->order->len);
+  for (guint i = 0; i < self->order->len; i++)
+    g_ptr_array_add (list, g_ptr_array_index (self->order, i));
+  return list;
+}
+
+void
+pb_state_set_order (PbState            *self,
+                    const char * const *uidls,
+                    guint               n)
+{
+  g_autoptr(GPtrArray) order = NULL;
+  g_autoptr(GHashTable) placed = NULL;
+
+  g_return_if_fail (PB_IS_STATE (self));
+  g_return_if_fail (uidls != NULL || n == 0);
+
+  order = g_ptr_array_sized_new (self->order->len);
+  placed = g_hash_table_new (NULL, NULL);
+
+  /* Known UIDLs in the server's order (first occurrence wins; unknown ones
+   * are not created)... */
+  for (guint i = 0; i < n; i++)
+    {
+      PbMessageRecord *record = g_hash_table_lookup (self->records, uidls[i]);
+
+      if (record != NULL && g_hash_table_add (placed, record))
+        g_ptr_array_add (order, record);
+    }
+  /* ...then the records the server did not list, in their old order. */
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      PbMessageRecord *record = g_ptr_array_index (self->order, i);
+
+      if (!g_hash_table_contains (placed, record))
+        g_ptr_array_add (order, record);
+    }
+
+  g_ptr_array_unref (self->order);
+  self->order = g_steal_pointer (&order);
+}
+
+/* GObject */
+
+static void
+pb_state_constructed (GObject *object)
+{
+  PbState *self = PB_STATE (object);
+
+  G_OBJECT_CLASS (pb_state_parent_class)->constructed (object);
+
+  if (self->path == NULL)
+    {
+      g_autofree char *file = g_strconcat (self->account_name, ".state", NULL);
+
+      self->path = g_build_filename (g_get_user_state_dir (), "popbiff", file, NULL);
+    }
+}
+
+static void
+pb_state_finalize (GObject *object)
+{
+  PbState *self = PB_STATE (object);
+
+  clear_records (self);
+  g_ptr_array_unref (self->order);
+  g_hash_table_unref (self->records);
+  g_free (self->account_name);
+  g_free (self->path);
+
+  G_OBJECT_CLASS (pb_state_parent_class)->finalize (object);
+}
+
+static void
+pb_state_get_property (GObject    *object,
+                       guint       prop_id,
+                       GValue     *value,
+                       GParamSpec *pspec)
+{
+  PbState *self = PB_STATE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT_NAME:
+      g_value_set_string (value, self->account_name);
+      break;
+    case PROP_PATH:
+      g_value_set_string (value, self->path);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_state_set_property (GObject      *object,
+                       guint         prop_id,
+                       const GValue *value,
+                       GParamSpec   *pspec)
+{
+  PbState *self = PB_STATE (object);
+
+  switch (prop_id)
+    {
+    case PROP_ACCOUNT_NAME:
+      self->account_name = g_value_dup_string (value);
+      break;
+    case PROP_PATH:
+      self->path = g_value_dup_string (value);
+      break;
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+pb_state_class_init (PbStateClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  const GParamFlags flags = G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS;
+
+  object_class->constructed = pb_state_constructed;
+  object_class->finalize = pb_state_finalize;
+  object_class->get_property = pb_state_get_property;
+  object_class->set_property = pb_state_set_property;
+
+  properties[PROP_ACCOUNT_NAME] = g_param_spec_string ("account-name", NULL, NULL, NULL, flags);
+  /* NULL at construction: $XDG_STATE_HOME/popbiff/<account-name>.state */
+  properties[PROP_PATH] = g_param_spec_string ("path", NULL, NULL, NULL, flags);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+pb_state_init (PbState *self)
+{
+  self->records = g_hash_table_new (g_str_hash, g_str_equal);
+  self->order = g_ptr_array_new ();
+  self->fresh = TRUE;
+}

@@ -1,0 +1,575 @@
+/* PbState: every field survives a save and a load, a damaged file is set
+ * aside instead of trusted, and 100,000 records load fast. */
+#include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <sys/stat.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
+
+#include "core/pb-core-error.h"
+#include "core/pb-state.h"
+#include "pb-test-util.h"
+
+/* The per-test HOME (pb_test_init isolates it), created on first use. */
+static const char *
+home_dir (void)
+{
+  g_assert_cmpint (g_mkdir_with_parents (g_get_home_dir (), 0700), ==, 0);
+  return g_get_home_dir ();
+}
+
+static char *
+state_path (const char *name)
+{
+  g_autofree char *file = g_strconcat (name, ".state", NULL);
+
+  return g_build_filename (home_dir (), "state", file, NULL);
+}
+
+static PbState *
+load_state (const char *path,
+            GError    **error)
+{
+  PbState *state = pb_state_new ("acct", path);
+
+  pb_state_load (state, error);
+  return state;
+}
+
+static void
+test_default_path (void)
+{
+  g_autoptr(PbState) state = pb_state_new ("work", NULL);
+  g_autofree char *expected = g_build_filename (g_get_user_state_dir (), "popbiff",
+                                                "work.state", NULL);
+
+  g_assert_cmpstr (pb_state_get_path (state), ==, expected);
+}
+
+static void
+test_missing_file_is_fresh (void)
+{
+  g_autofree char *path = state_path ("missing");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (pb_state_load (state, &error));
+  g_assert_no_error (error);
+  g_assert_true (pb_state_is_fresh (state));
+  g_assert_cmpuint (pb_state_get_count (state), ==, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* Text a server or a hostile sender could put into a header, and a path
+ * with every character a file name may hold. */
+static const char *hostile[] = {
+  "tab\there", "new\nline", "cr\rreturn", "back\\slash", "\\E", "\\", "\\t literally",
+  "trailing\\", "\t\n\r\\", "Grüße, 日本語, עברית, 🙂", "\x01\x02\x1b[31mred\x7f",
+  "", " leading and trailing ", "-", "a\x1f" "b",
+};
+
+static void
+test_round_trip_every_field (void)
+{
+  g_autofree char *path = state_path ("round-trip");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(PbState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  guint n = G_N_ELEMENTS (hostile);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("uidl-%u\t\\%s", i, i % 2 ? "x" : "");
+      PbMessageRecord *record = pb_state_ensure (state, uidl);
+
+      pb_state_set_summary (state, record, hostile[i], hostile[(i + 1) % n],
+                            hostile[(i + 2) % n], i == 1 ? G_MININT64 : (gint64) i * -86400);
+      pb_state_set_path (state, record, hostile[(i + 3) % n]);
+      record->flags = i % 16;
+      record->size = i == 0 ? G_MAXUINT64 : i * 1000;
+      record->first_seen = i == 2 ? G_MAXINT64 : 1700000000 + i;
+    }
+  /* A record with every string NULL stays NULL, not "". */
+  pb_state_ensure (state, "bare");
+  pb_state_set_fresh (state, FALSE);
+
+  g_assert_true (pb_state_save (state, &error));
+  g_assert_no_error (error);
+
+  loaded = load_state (path, &error);
+  g_assert_no_error (error);
+  g_assert_false (pb_state_is_fresh (loaded));
+  g_assert_cmpuint (pb_state_get_count (loaded), ==, n + 1);
+
+  list = pb_state_list (loaded);
+  for (guint i = 0; i < n + 1; i++)
+    {
+      const PbMessageRecord *a = g_ptr_array_index (list, i);
+      g_autoptr(GPtrArray) original = pb_state_list (state);
+      const PbMessageRecord *b = g_ptr_array_index (original, i);
+
+      g_assert_cmpstr (a->uidl, ==, b->uidl);
+      g_assert_true (pb_state_lookup (loaded, b->uidl) == a);
+      g_assert_cmpint (a->flags, ==, b->flags);
+      g_assert_cmpuint (a->size, ==, b->size);
+      g_assert_cmpint (a->date, ==, b->date);
+      g_assert_cmpint (a->first_seen, ==, b->first_seen);
+      g_assert_cmpstr (a->from_name, ==, b->from_name);
+      g_assert_cmpstr (a->from_address, ==, b->from_address);
+      g_assert_cmpstr (a->subject, ==, b->subject);
+      g_assert_cmpstr (a->path, ==, b->path);
+    }
+  {
+    const PbMessageRecord *bare = pb_state_lookup (loaded, "bare");
+
+    g_assert_nonnull (bare);
+    g_assert_null (bare->from_name);
+    g_assert_null (bare->from_address);
+    g_assert_null (bare->subject);
+    g_assert_null (bare->path);
+  }
+}
+
+static void
+test_fresh_round_trip (void)
+{
+  g_autofree char *path = state_path ("fresh");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(PbState) again = NULL;
+  g_autoptr(PbState) later = NULL;
+
+  /* Saved while still fresh (say, a check that failed midway): still fresh. */
+  pb_state_ensure (state, "1");
+  g_assert_true (pb_state_save (state, NULL));
+  again = load_state (path, NULL);
+  g_assert_true (pb_state_is_fresh (again));
+
+  pb_state_set_fresh (again, FALSE);
+  g_assert_true (pb_state_save (again, NULL));
+  later = load_state (path, NULL);
+  g_assert_false (pb_state_is_fresh (later));
+}
+
+static void
+test_invalid_utf8_repaired (void)
+{
+  g_autofree char *path = state_path ("utf8");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(PbState) loaded = NULL;
+  g_autoptr(GError) error = NULL;
+  PbMessageRecord *record = pb_state_ensure (state, "u1");
+  const PbMessageRecord *back;
+
+  pb_state_set_summary (state, record, NULL, NULL, "caf\xe9 \xff", 0);
+  pb_state_set_path (state, record, "/tmp/caf\xe9");  /* paths are bytes, kept as is */
+  g_assert_true (pb_state_save (state, NULL));
+
+  loaded = load_state (path, &error);
+  g_assert_no_error (error);
+  back = pb_state_lookup (loaded, "u1");
+  g_assert_true (g_utf8_validate (back->subject, -1, NULL));
+  g_assert_cmpstr (back->path, ==, "/tmp/caf\xe9");
+}
+
+static void
+test_save_is_private_and_leaves_no_temp (void)
+{
+  g_autofree char *path = state_path ("perm");
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(GDir) listing = NULL;
+  GStatBuf st;
+  guint files = 0;
+
+  pb_state_ensure (state, "a");
+  g_assert_true (pb_state_save (state, NULL));
+  pb_state_ensure (state, "b");
+  g_assert_true (pb_state_save (state, NULL));
+
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 0777, ==, 0600);
+
+  listing = g_dir_open (dir, 0, NULL);
+  g_assert_nonnull (listing);
+  while (g_dir_read_name (listing) != NULL)
+    files++;
+  g_assert_cmpuint (files, ==, 1);
+}
+
+static void
+test_save_failure_is_disk_error (void)
+{
+  g_autofree char *file = g_build_filename (home_dir (), "not-a-dir", NULL);
+  g_autofree char *path = g_build_filename (file, "x.state", NULL);
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (g_file_set_contents (file, "", 0, NULL));
+  g_assert_false (pb_state_save (state, &error));
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK);
+  g_assert_nonnull (strstr (error->message, "acct"));
+}
+
+/* Damaged files: each kind is set aside as <path>.corrupt with its bytes
+ * intact, and the state starts fresh and empty but usable. */
+static const struct {
+  const char *name;
+  const char *data;
+  gssize      len;
+} corrupt_cases[] = {
+  { "empty", "", 0 },
+  { "garbage", "Hello, I am not a state file.\n", -1 },
+  { "truncated-mid-line", "popbiff-state\t1\t0\t2\nu1\t0\t10\t0\t0\t\t\t\t\nu2\t0\t1", -1 },
+  { "truncated-at-line-end", "popbiff-state\t1\t0\t3\nu1\t0\t10\t0\t0\t\t\t\t\nu2\t0\t10\t0\t0\t\t\t\t\n", -1 },
+  { "bad-number", "popbiff-state\t1\t0\t1\nu1\t0\t1x0\t0\t0\t\t\t\t\n", -1 },
+  { "number-overflow", "popbiff-state\t1\t0\t1\nu1\t0\t99999999999999999999999\t0\t0\t\t\t\t\n", -1 },
+  { "unknown-flags", "popbiff-state\t1\t0\t1\nu1\t4096\t1\t0\t0\t\t\t\t\n", -1 },
+  { "bad-header-number", "popbiff-state\t1\t0\t-1\n", -1 },
+  { "future-version", "popbiff-state\t2\t0\t0\n", -1 },
+  { "too-few-fields", "popbiff-state\t1\t0\t1\nu1\t0\t10\n", -1 },
+  { "too-many-fields", "popbiff-state\t1\t0\t1\nu1\t0\t10\t0\t0\t\t\t\t\t\t\n", -1 },
+  { "bad-escape", "popbiff-state\t1\t0\t1\nu1\t0\t10\t0\t0\t\\q\t\t\t\n", -1 },
+  { "empty-uidl", "popbiff-state\t1\t0\t1\n\t0\t10\t0\t0\t\t\t\t\n", -1 },
+  { "duplicate-uidl", "popbiff-state\t1\t0\t2\nu1\t0\t1\t0\t0\t\t\t\t\nu1\t0\t2\t0\t0\t\t\t\t\n", -1 },
+  { "binary", "popbiff-state\t1\t0\t1\nu1\t0\t1\t0\t0\t\0\x89PNG\t\t\t\n", 40 },
+};
+
+static void
+test_corrupt (gconstpointer data)
+{
+  guint i = GPOINTER_TO_UINT (data);
+  gsize len = corrupt_cases[i].len < 0 ? strlen (corrupt_cases[i].data) : (gsize) corrupt_cases[i].len;
+  g_autofree char *path = state_path (corrupt_cases[i].name);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *aside = g_strconcat (path, ".corrupt", NULL);
+  g_autofree char *kept = NULL;
+  g_autoptr(PbState) state = NULL;
+  g_autoptr(PbState) again = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize kept_len = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (path, corrupt_cases[i].data, len, NULL));
+
+  state = load_state (path, &error);
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_STATE);
+  g_test_message ("%s: %s", corrupt_cases[i].name, error->message);
+  g_assert_nonnull (strstr (error->message, "acct"));
+  g_assert_nonnull (strstr (error->message, aside));
+
+  g_assert_true (pb_state_is_fresh (state));
+  g_assert_cmpuint (pb_state_get_count (state), ==, 0);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (g_file_get_contents (aside, &kept, &kept_len, NULL));
+  g_assert_cmpmem (kept, kept_len, corrupt_cases[i].data, len);
+
+  /* Usable at once: records, save, load. */
+  pb_state_ensure (state, "after");
+  g_assert_true (pb_state_save (state, NULL));
+  g_clear_error (&error);
+  again = load_state (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pb_state_lookup (again, "after"));
+}
+
+static void
+test_unreadable_is_disk_error (void)
+{
+  g_autofree char *path = state_path ("unreadable");
+  g_autoptr(PbState) state = NULL;
+  g_autoptr(GError) error = NULL;
+
+  /* A directory where the file should be cannot be read; it is not
+   * "corrupt" and must not be renamed. */
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  state = load_state (path, &error);
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+}
+
+static GHashTable *
+uidl_set (const char * const *uidls)
+{
+  GHashTable *set = g_hash_table_new (g_str_hash, g_str_equal);
+
+  for (guint i = 0; uidls[i] != NULL; i++)
+    g_hash_table_add (set, (gpointer) uidls[i]);
+  return set;
+}
+
+static char *
+joined_order (PbState *state)
+{
+  g_autoptr(GPtrArray) list = pb_state_list (state);
+  g_autoptr(GString) out = g_string_new (NULL);
+
+  for (guint i = 0; i < list->len; i++)
+    {
+      const PbMessageRecord *record = g_ptr_array_index (list, i);
+
+      g_string_append_printf (out, "%s%s", i ? " " : "", record->uidl);
+    }
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
+static void
+test_forget_missing (void)
+{
+  g_autoptr(PbState) state = pb_state_new ("acct", NULL);
+  const char *on_server[] = { "b", "d", "zzz", NULL };
+  g_autoptr(GHashTable) present = uidl_set (on_server);
+  g_autofree char *order = NULL;
+
+  for (char c = 'a'; c <= 'e'; c++)
+    {
+      char uidl[2] = { c, 0 };
+      pb_state_ensure (state, uidl);
+    }
+
+  g_assert_cmpuint (pb_state_forget_missing (state, present), ==, 3);
+  g_assert_cmpuint (pb_state_get_count (state), ==, 2);
+  g_assert_null (pb_state_lookup (state, "a"));
+  g_assert_null (pb_state_lookup (state, "zzz"));
+  order = joined_order (state);
+  g_assert_cmpstr (order, ==, "b d");
+
+  g_assert_cmpuint (pb_state_forget_missing (state, present), ==, 0);
+}
+
+static void
+test_order (void)
+{
+  g_autoptr(PbState) state = pb_state_new ("acct", NULL);
+  const char *server[] = { "c", "x-unknown", "a", "c" };
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  PbMessageRecord *a;
+
+  a = pb_state_ensure (state, "a");
+  pb_state_ensure (state, "b");
+  pb_state_ensure (state, "c");
+  g_assert_true (pb_state_ensure (state, "a") == a);
+  before = joined_order (state);
+  g_assert_cmpstr (before, ==, "a b c");
+
+  /* Listed ones in server order, unknown ones not created, the unlisted
+   * ones after, in their old order. */
+  pb_state_set_order (state, server, G_N_ELEMENTS (server));
+  after = joined_order (state);
+  g_assert_cmpstr (after, ==, "c a b");
+  g_assert_null (pb_state_lookup (state, "x-unknown"));
+  g_assert_cmpuint (pb_state_get_count (state), ==, 3);
+}
+
+static void
+test_count_new_and_remove (void)
+{
+  g_autoptr(PbState) state = pb_state_new ("acct", NULL);
+  g_autofree char *order = NULL;
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+
+  pb_state_ensure (state, "new")->flags = PB_MESSAGE_NOTIFIED | PB_MESSAGE_SUMMARIZED;
+  pb_state_ensure (state, "downloaded")->flags = PB_MESSAGE_DOWNLOADED;
+  pb_state_ensure (state, "dismissed")->flags = PB_MESSAGE_DISMISSED | PB_MESSAGE_NOTIFIED;
+  pb_state_ensure (state, "unseen");
+
+  g_assert_cmpuint (pb_state_count_new (state), ==, 2);
+  g_assert_cmpint (pb_state_lookup (state, "unseen")->first_seen, >=, now);
+
+  pb_state_remove (state, "new");
+  pb_state_remove (state, "never-there");
+  g_assert_cmpuint (pb_state_count_new (state), ==, 1);
+  order = joined_order (state);
+  g_assert_cmpstr (order, ==, "downloaded dismissed unseen");
+}
+
+static void
+test_delete_file (void)
+{
+  g_autofree char *path = state_path ("delete");
+  g_autofree char *aside = g_strconcat (path, ".corrupt", NULL);
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+
+  pb_state_ensure (state, "a");
+  g_assert_true (pb_state_save (state, NULL));
+  g_assert_true (g_file_set_contents (aside, "old", -1, NULL));
+
+  g_assert_true (pb_state_delete_file (state, NULL));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (aside, G_FILE_TEST_EXISTS));
+  /* Deleting what is not there is fine (an account never checked). */
+  g_assert_true (pb_state_delete_file (state, NULL));
+}
+
+/* Loaded records and their strings live in the file's buffer; changing,
+ * forgetting, adding and loading again must all still be exact. */
+static void
+test_edit_after_load (void)
+{
+  g_autofree char *path = state_path ("edit");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(PbState) loaded = NULL;
+  g_autoptr(PbState) final = NULL;
+  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  PbMessageRecord *record;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("m%u", i);
+
+      record = pb_state_ensure (state, uidl);
+      pb_state_set_summary (state, record, "Old\tName", "old@example.org", "old subject", i);
+    }
+  g_assert_true (pb_state_save (state, NULL));
+
+  loaded = load_state (path, &error);
+  g_assert_no_error (error);
+  record = pb_state_lookup (loaded, "m1");
+  pb_state_set_summary (loaded, record, "New Name", NULL, "new subject", 42);
+  pb_state_set_path (loaded, record, "/mail/new/1");
+  pb_state_set_path (loaded, record, "/mail/new/1b");
+  record = pb_state_lookup (loaded, "m2");
+  pb_state_set_summary (loaded, record, record->from_name, record->from_address, "", 7);
+  pb_state_remove (loaded, "m0");
+  g_hash_table_add (present, (gpointer) "m1");
+  g_hash_table_add (present, (gpointer) "m2");
+  g_hash_table_add (present, (gpointer) "m3");
+  g_hash_table_add (present, (gpointer) "m9");
+  g_assert_cmpuint (pb_state_forget_missing (loaded, present), ==, 1);
+  pb_state_ensure (loaded, "m9");
+  g_assert_true (pb_state_save (loaded, NULL));
+  /* Loading again over a loaded state replaces it. */
+  g_assert_true (pb_state_load (loaded, NULL));
+  g_assert_cmpuint (pb_state_get_count (loaded), ==, 4);
+
+  final = load_state (path, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_state_get_count (final), ==, 4);
+  record = pb_state_lookup (final, "m1");
+  g_assert_cmpstr (record->from_name, ==, "New Name");
+  g_assert_null (record->from_address);
+  g_assert_cmpstr (record->subject, ==, "new subject");
+  g_assert_cmpstr (record->path, ==, "/mail/new/1b");
+  g_assert_cmpint (record->date, ==, 42);
+  record = pb_state_lookup (final, "m2");
+  g_assert_cmpstr (record->from_name, ==, "Old\tName");
+  g_assert_cmpstr (record->subject, ==, "");
+  g_assert_null (pb_state_lookup (final, "m0"));
+  g_assert_null (pb_state_lookup (final, "m4"));
+  g_assert_nonnull (pb_state_lookup (final, "m9"));
+}
+
+static gsize
+heap_in_use (void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+  struct mallinfo2 info = mallinfo2 ();
+
+  return info.uordblks + info.hblkhd;
+#else
+  return 0;
+#endif
+}
+
+/* Not a timing assertion (the machine may be busy): the figures are
+ * printed for the benchmark notes, and the test checks the content. */
+static void
+test_load_100000 (void)
+{
+  const guint n = 100000;
+  g_autofree char *path = state_path ("big");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(PbState) loaded = NULL;
+  g_autoptr(GHashTable) present = NULL;
+  g_autoptr(GPtrArray) uidls = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  gint64 t0, t_save, t_load, t_diff;
+  gsize heap_before, heap_after;
+  guint unknown = 0;
+  GStatBuf st;
+
+  for (guint i = 0; i < n; i++)
+    {
+      char *uidl = g_strdup_printf ("%08x%08x.%u", g_str_hash (path) + i, i * 2654435761u, i);
+      PbMessageRecord *record = pb_state_ensure (state, uidl);
+
+      g_ptr_array_add (uidls, uidl);
+      g_autofree char *from_name = g_strdup_printf ("Sender Number %u", i % 500);
+      g_autofree char *from_address = g_strdup_printf ("sender%u@example.org", i % 500);
+      g_autofree char *subject = g_strdup_printf ("Re: weekly report %u — Grüße\tand a tab", i);
+      g_autofree char *where = g_strdup_printf ("/home/alice/Mail/work/new/1700000000.%u.host", i);
+
+      pb_state_set_summary (state, record, from_name, from_address, subject, 1700000000 + i);
+      record->flags |= PB_MESSAGE_NOTIFIED | (i % 3 ? 0 : PB_MESSAGE_DOWNLOADED);
+      record->size = 2000 + i;
+      record->first_seen = 1700000000 + i;
+      if (i % 3 == 0)
+        pb_state_set_path (state, record, where);
+    }
+
+  t0 = g_get_monotonic_time ();
+  g_assert_true (pb_state_save (state, &error));
+  t_save = g_get_monotonic_time () - t0;
+  g_assert_no_error (error);
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+
+  heap_before = heap_in_use ();
+  t0 = g_get_monotonic_time ();
+  loaded = load_state (path, &error);
+  t_load = g_get_monotonic_time () - t0;
+  heap_after = heap_in_use ();
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_state_get_count (loaded), ==, n);
+
+  /* The diff a check does: every UIDL on the server looked up, then the
+   * vanished ones forgotten. */
+  present = g_hash_table_new (g_str_hash, g_str_equal);
+  t0 = g_get_monotonic_time ();
+  for (guint i = 0; i < n; i++)
+    {
+      const char *uidl = g_ptr_array_index (uidls, i);
+
+      g_hash_table_add (present, (gpointer) uidl);
+      if (pb_state_lookup (loaded, uidl) == NULL)
+        unknown++;
+    }
+  g_assert_cmpuint (pb_state_forget_missing (loaded, present), ==, 0);
+  t_diff = g_get_monotonic_time () - t0;
+  g_assert_cmpuint (unknown, ==, 0);
+  g_assert_cmpuint (pb_state_count_new (loaded), ==, n - (n + 2) / 3);
+
+  g_test_message ("state of %u records: file %.1f MiB; save %.1f ms; load %.1f ms "
+                  "(heap +%.1f MiB); diff of %u UIDLs %.1f ms",
+                  n, st.st_size / 1048576.0, t_save / 1000.0, t_load / 1000.0,
+                  (heap_after - heap_before) / 1048576.0, n, t_diff / 1000.0);
+}
+
+int
+main (int argc, char **argv)
+{
+  pb_test_init (&argc, &argv);
+
+  g_test_add_func ("/core/state/default-path", test_default_path);
+  g_test_add_func ("/core/state/missing-file-is-fresh", test_missing_file_is_fresh);
+  g_test_add_func ("/core/state/round-trip-every-field", test_round_trip_every_field);
+  g_test_add_func ("/core/state/fresh-round-trip", test_fresh_round_trip);
+  g_test_add_func ("/core/state/invalid-utf8-repaired", test_invalid_utf8_repaired);
+  g_test_add_func ("/core/state/save-is-private-and-leaves-no-temp", test_save_is_private_and_leaves_no_temp);
+  g_test_add_func ("/core/state/save-failure-is-disk-error", test_save_failure_is_disk_error);
+  for (guint i = 0; i < G_N_ELEMENTS (corrupt_cases); i++)
+    {
+      g_autofree char *name = g_strconcat ("/core/state/corrupt/", corrupt_cases[i].name, NULL);
+      g_test_add_data_func (name, GUINT_TO_POINTER (i), test_corrupt);
+    }
+  g_test_add_func ("/core/state/unreadable-is-disk-error", test_unreadable_is_disk_error);
+  g_test_add_func ("/core/state/forget-missing", test_forget_missing);
+  g_test_add_func ("/core/state/order", test_order);
+  g_test_add_func ("/core/state/count-new-and-remove", test_count_new_and_remove);
+  g_test_add_func ("/core/state/delete-file", test_delete_file);
+  g_test_add_func ("/core/state/edit-after-load", test_edit_after_load);
+  g_test_add_func ("/core/state/load-100000", test_load_100000);
+  return g_test_run ();
+}
