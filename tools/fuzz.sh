@@ -21,6 +21,9 @@ dir=build-fuzz
 if [ ! -d "$dir" ]; then
   CC=clang meson setup "$dir" -Dfuzzing=true -Dgui=disabled \
     -Db_sanitize=address,undefined -Db_lundef=false >/dev/null
+else
+  # An existing dir may have been set up without the option.
+  meson configure "$dir" -Dfuzzing=true >/dev/null
 fi
 # Only the fuzz target: nothing else needs to build with clang for this.
 meson compile -C "$dir" fuzz/fuzz-pop3-reader >/dev/null
