@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 
+#include "pb-test-certs.h"
 #include "pb-test-dovecot.h"
 #include "pb-test-mail.h"
 #include "pb-test-util.h"
@@ -165,65 +166,21 @@ remove_tree (const char *dir)
   nftw (dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
 }
 
-/* The test CA and the server certificate, made with the openssl command.
- * EC keys: generating them takes milliseconds, RSA can take a second. */
-static gboolean
-run_openssl (const char * const *args,
-             GError            **error)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autofree char *err = NULL;
-  int status;
-
-  g_ptr_array_add (argv, (char *) "openssl");
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (char *) args[i]);
-  g_ptr_array_add (argv, NULL);
-
-  if (!g_spawn_sync (NULL, (char **) argv->pdata, NULL,
-                     G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL,
-                     NULL, NULL, NULL, &err, &status, error))
-    return FALSE;
-  if (!g_spawn_check_wait_status (status, error))
-    {
-      g_prefix_error (error, "openssl %s failed (%s): ", args[0], err);
-      return FALSE;
-    }
-  return TRUE;
-}
-
+/* The test CA and the server certificate (CN=localhost, SAN localhost,
+ * 127.0.0.1, ::1), from the shared test certificate set; its file names
+ * are the ones self->ca_file, cert_file and key_file expect. */
 static gboolean
 make_certificates (PbTestDovecot *self,
                    GError       **error)
 {
-  g_autofree char *ca_key = g_build_filename (self->dir, "ca.key", NULL);
-  g_autofree char *csr = g_build_filename (self->dir, "server.csr", NULL);
-  g_autofree char *ext = g_build_filename (self->dir, "server.ext", NULL);
-  const char * const ca[] = {
-    "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-keyout", ca_key, "-out", self->ca_file, "-days", "3",
-    "-subj", "/O=Popbiff tests/CN=Popbiff Test CA",
-    "-addext", "basicConstraints=critical,CA:TRUE",
-    "-addext", "keyUsage=critical,keyCertSign,cRLSign", NULL
-  };
-  const char * const req[] = {
-    "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-    "-nodes", "-keyout", self->key_file, "-out", csr,
-    "-subj", "/O=Popbiff tests/CN=localhost", NULL
-  };
-  const char * const sign[] = {
-    "x509", "-req", "-in", csr, "-CA", self->ca_file, "-CAkey", ca_key,
-    "-set_serial", "2", "-days", "2", "-out", self->cert_file, "-extfile", ext, NULL
-  };
+  g_autoptr(PbTestCerts) certs = pb_test_certs_new (self->dir, error);
 
-  if (!write_file (ext,
-                   "basicConstraints = critical,CA:FALSE\n"
-                   "keyUsage = critical,digitalSignature,keyEncipherment\n"
-                   "extendedKeyUsage = serverAuth\n"
-                   "subjectAltName = DNS:localhost,IP:127.0.0.1,IP:::1\n",
-                   0644, error))
+  if (certs == NULL)
     return FALSE;
-  return run_openssl (ca, error) && run_openssl (req, error) && run_openssl (sign, error);
+  g_assert (g_str_equal (certs->ca_pem, self->ca_file));
+  g_assert (g_str_equal (certs->server_pem, self->cert_file));
+  g_assert (g_str_equal (certs->server_key, self->key_file));
+  return TRUE;
 }
 
 static gboolean
