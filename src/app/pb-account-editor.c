@@ -14,6 +14,7 @@ struct _PbAccountEditor
   gboolean         port_touched; /* the person chose a port: leave it */
   gboolean         setting_port;
 
+  GtkWidget       *content_grid;
   GtkEntry        *name_entry;
   GtkEntry        *host_entry;
   GtkComboBoxText *security_combo;
@@ -293,6 +294,7 @@ pb_account_editor_class_init (PbAccountEditorClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/popbiff/Popbiff/ui/pb-account-editor.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, content_grid);
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, name_entry);
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, host_entry);
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, security_combo);
@@ -318,6 +320,10 @@ static void
 pb_account_editor_init (PbAccountEditor *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The form is its own object in the template: GtkBuilder in GTK 3 trips
+   * over inline objects inside the dialog's internal vbox. */
+  gtk_container_add (GTK_CONTAINER (gtk_dialog_get_content_area (GTK_DIALOG (self))),
+                     self->content_grid);
 }
 
 static void

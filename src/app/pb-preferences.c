@@ -12,6 +12,7 @@ struct _PbPreferences
 
   GSettings        *settings;  /* owned */
 
+  GtkWidget        *content_grid;
   GtkSwitch        *notifications_switch;
   GtkSpinButton    *interval_spin;
   GtkSwitch        *autostart_switch;
@@ -80,6 +81,7 @@ pb_preferences_class_init (PbPreferencesClass *klass)
 
   gtk_widget_class_set_template_from_resource (widget_class,
                                                "/io/github/popbiff/Popbiff/ui/pb-preferences.ui");
+  gtk_widget_class_bind_template_child (widget_class, PbPreferences, content_grid);
   gtk_widget_class_bind_template_child (widget_class, PbPreferences, notifications_switch);
   gtk_widget_class_bind_template_child (widget_class, PbPreferences, interval_spin);
   gtk_widget_class_bind_template_child (widget_class, PbPreferences, autostart_switch);
@@ -92,6 +94,10 @@ static void
 pb_preferences_init (PbPreferences *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The form is its own object in the template: GtkBuilder in GTK 3 trips
+   * over inline objects inside the dialog's internal vbox. */
+  gtk_container_add (GTK_CONTAINER (gtk_dialog_get_content_area (GTK_DIALOG (self))),
+                     self->content_grid);
 }
 
 GtkWidget *

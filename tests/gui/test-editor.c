@@ -1,0 +1,206 @@
+/* The account editor: inline validation, Save only when valid, the port
+ * following the security choice, warnings where they matter. */
+#include <gtk/gtk.h>
+
+#include "app/pb-account-editor.h"
+#include "gui-test-util.h"
+#include "pb-test-util.h"
+
+static GtkWidget *
+child (PbAccountEditor *editor,
+       const char      *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (editor), PB_TYPE_ACCOUNT_EDITOR, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static void
+type (PbAccountEditor *editor,
+      const char      *entry,
+      const char      *text)
+{
+  gtk_entry_set_text (GTK_ENTRY (child (editor, entry)), text);
+}
+
+static gboolean
+save_sensitive (PbAccountEditor *editor)
+{
+  return gtk_widget_get_sensitive (child (editor, "save_button"));
+}
+
+static PbAccountEditor *
+new_editor (PbAccount *account)
+{
+  static const char * const taken[] = { "home", NULL };
+
+  return PB_ACCOUNT_EDITOR (pb_account_editor_new (NULL, account, taken, NULL));
+}
+
+static void
+fill_valid (PbAccountEditor *editor)
+{
+  type (editor, "name_entry", "work");
+  type (editor, "host_entry", "pop.example.org");
+  type (editor, "user_entry", "jane");
+  type (editor, "password_entry", "hunter2");
+}
+
+static void
+test_empty_cannot_be_saved (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+
+  g_assert_false (pb_account_editor_is_valid (editor));
+  g_assert_false (save_sensitive (editor));
+  g_assert_nonnull (strstr (pb_account_editor_get_validation_text (editor), "name"));
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+static void
+test_complete_can_be_saved (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+  g_autoptr(PbAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+
+  fill_valid (editor);
+  g_assert_true (pb_account_editor_is_valid (editor));
+  g_assert_true (save_sensitive (editor));
+  g_assert_cmpstr (pb_account_editor_get_validation_text (editor), ==, "");
+
+  account = pb_account_editor_build_account (editor, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pb_account_get_name (account), ==, "work");
+  g_assert_cmpstr (pb_account_get_host (account), ==, "pop.example.org");
+  g_assert_cmpuint (pb_account_get_port (account), ==, 995);
+  g_assert_cmpint (pb_account_get_security (account), ==, PB_POP3_SECURITY_TLS);
+  g_assert_cmpint (pb_account_get_auth (account), ==, PB_POP3_AUTH_AUTO);
+  g_assert_cmpstr (pb_account_editor_get_password (editor), ==, "hunter2");
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+static void
+test_each_missing_field_is_named (void)
+{
+  static const struct { const char *entry; const char *word; } cases[] = {
+    { "host_entry", "server" },
+    { "user_entry", "user name" },
+    { "password_entry", "password" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      PbAccountEditor *editor = new_editor (NULL);
+
+      fill_valid (editor);
+      type (editor, cases[i].entry, "");
+      g_assert_false (save_sensitive (editor));
+      g_assert_nonnull (strstr (pb_account_editor_get_validation_text (editor), cases[i].word));
+      gtk_widget_destroy (GTK_WIDGET (editor));
+    }
+}
+
+static void
+test_bad_and_taken_names (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+
+  fill_valid (editor);
+  type (editor, "name_entry", "my work");
+  g_assert_false (save_sensitive (editor));
+  g_assert_nonnull (strstr (pb_account_editor_get_validation_text (editor), "cannot be an account name"));
+
+  type (editor, "name_entry", "home");
+  g_assert_false (save_sensitive (editor));
+  g_assert_nonnull (strstr (pb_account_editor_get_validation_text (editor), "already"));
+
+  type (editor, "name_entry", "work");
+  g_assert_true (save_sensitive (editor));
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+static void
+test_port_follows_security (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+  GtkComboBox *security = GTK_COMBO_BOX (child (editor, "security_combo"));
+  GtkSpinButton *port = GTK_SPIN_BUTTON (child (editor, "port_spin"));
+
+  fill_valid (editor);
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 995);
+  g_assert_false (gtk_widget_get_visible (child (editor, "security_warning")));
+
+  gtk_combo_box_set_active_id (security, "none");
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 110);
+  g_assert_true (gtk_widget_get_visible (child (editor, "security_warning")));
+
+  gtk_combo_box_set_active_id (security, "tls");
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 995);
+
+  /* A port the person chose stays. */
+  gtk_spin_button_set_value (port, 1995);
+  gtk_combo_box_set_active_id (security, "starttls");
+  g_assert_cmpint (gtk_spin_button_get_value_as_int (port), ==, 1995);
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+static void
+test_delete_after_download_warns (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+
+  g_assert_false (gtk_widget_get_visible (child (editor, "delete_warning")));
+  gtk_toggle_button_set_active (GTK_TOGGLE_BUTTON (child (editor, "delete_check")), TRUE);
+  g_assert_true (gtk_widget_get_visible (child (editor, "delete_warning")));
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+static void
+test_edit_keeps_password_and_name (void)
+{
+  g_autoptr(PbAccount) account = pb_account_new ("home");
+  g_autoptr(PbAccount) edited = NULL;
+  g_autoptr(GError) error = NULL;
+  PbAccountEditor *editor;
+
+  pb_account_set_host (account, "pop.example.net");
+  pb_account_set_user (account, "joe");
+  pb_account_set_security (account, PB_POP3_SECURITY_STARTTLS);
+  pb_account_set_port (account, 110);
+  pb_account_set_interval (account, 25);
+  editor = new_editor (account);
+
+  /* The password is never shown; empty keeps the stored one. */
+  g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (child (editor, "password_entry"))), ==, "");
+  g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (child (editor, "name_entry"))));
+  g_assert_true (save_sensitive (editor));
+
+  type (editor, "host_entry", "pop2.example.net");
+  edited = pb_account_editor_build_account (editor, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pb_account_get_name (edited), ==, "home");
+  g_assert_cmpstr (pb_account_get_host (edited), ==, "pop2.example.net");
+  g_assert_cmpint (pb_account_get_security (edited), ==, PB_POP3_SECURITY_STARTTLS);
+  g_assert_cmpuint (pb_account_get_interval (edited), ==, 25);
+  g_assert_cmpstr (pb_account_editor_get_password (editor), ==, "");
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  gui_test_init (&argc, &argv);
+
+  g_test_add_func ("/app/editor/empty-cannot-be-saved", test_empty_cannot_be_saved);
+  g_test_add_func ("/app/editor/complete-can-be-saved", test_complete_can_be_saved);
+  g_test_add_func ("/app/editor/each-missing-field-is-named", test_each_missing_field_is_named);
+  g_test_add_func ("/app/editor/bad-and-taken-names", test_bad_and_taken_names);
+  g_test_add_func ("/app/editor/port-follows-security", test_port_follows_security);
+  g_test_add_func ("/app/editor/delete-after-download-warns", test_delete_after_download_warns);
+  g_test_add_func ("/app/editor/edit-keeps-password-and-name", test_edit_keeps_password_and_name);
+
+  return g_test_run ();
+}

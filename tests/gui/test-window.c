@@ -1,0 +1,248 @@
+/* The status window: what a person sees for each state of the accounts. */
+#include <gtk/gtk.h>
+
+#include "app/pb-account-row.h"
+#include "app/pb-window.h"
+#include "core/pb-core-error.h"
+#include "gui-test-util.h"
+#include "pb-test-util.h"
+
+typedef struct {
+  PbApplication *app;
+  PbWindow      *window;
+  GListStore    *accounts;
+} Fixture;
+
+static void
+fixture_set_up (Fixture       *f,
+                gconstpointer  data)
+{
+  /* One registered application per process (its D-Bus object path can
+   * be exported once); each test starts with no accounts. */
+  f->app = g_object_ref ((PbApplication *) data);
+  g_list_store_remove_all (G_LIST_STORE (pb_application_get_accounts (f->app)));
+  f->accounts = G_LIST_STORE (pb_application_get_accounts (f->app));
+  f->window = pb_window_new (f->app);
+  gtk_widget_show (GTK_WIDGET (f->window));
+  gui_test_flush ();
+}
+
+static void
+fixture_tear_down (Fixture       *f,
+                   gconstpointer  data)
+{
+  gtk_widget_destroy (GTK_WIDGET (f->window));
+  gui_test_flush ();
+  g_clear_object (&f->app);
+}
+
+static PbAccountRow *
+row_for (Fixture    *f,
+         const char *name)
+{
+  g_autoptr(GList) rows = gtk_container_get_children (GTK_CONTAINER (pb_window_get_accounts_list (f->window)));
+
+  for (GList *l = rows; l != NULL; l = l->next)
+    {
+      PbAccountInfo *info = pb_account_row_get_status (l->data);
+
+      if (info != NULL && g_str_equal (pb_account_info_get_name (info), name))
+        return l->data;
+    }
+  g_assert_not_reached ();
+}
+
+static guint
+message_rows (Fixture *f)
+{
+  GtkTreeModel *model = gtk_tree_view_get_model (pb_window_get_messages_view (f->window));
+
+  return (guint) gtk_tree_model_iter_n_children (model, NULL);
+}
+
+static void
+test_no_accounts_offers_add (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_assert_cmpstr (pb_window_get_visible_page (f->window), ==, "empty");
+}
+
+static void
+test_new_mail_listed (Fixture       *f,
+                      gconstpointer  data)
+{
+  static const char * const mail[] = {
+    "u1|Jürgen Müller|Grüße aus München",
+    "u2|Amélie Dupré|Réunion à 14h",
+    "u3|山田太郎|会議の議事録について",
+    NULL
+  };
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 12, mail);
+  PbAccountRow *row;
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+
+  g_assert_cmpstr (pb_window_get_visible_page (f->window), ==, "content");
+  g_assert_cmpstr (pb_window_get_messages_page (f->window), ==, "list");
+  g_assert_cmpuint (message_rows (f), ==, 3);
+  row = row_for (f, "work");
+  g_assert_nonnull (strstr (pb_account_row_get_detail_text (row), "3 new of 12"));
+  g_assert_null (pb_account_row_get_error_text (row));
+  g_assert_cmpuint (pb_application_get_new_count (f->app), ==, 3);
+}
+
+static void
+test_no_new_mail (Fixture       *f,
+                  gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("home", 40, NULL);
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+
+  g_assert_cmpstr (pb_window_get_visible_page (f->window), ==, "content");
+  g_assert_cmpstr (pb_window_get_messages_page (f->window), ==, "none");
+  g_assert_nonnull (strstr (pb_account_row_get_detail_text (row_for (f, "home")), "No new mail"));
+}
+
+static void
+test_checking_shows_spinner (Fixture       *f,
+                             gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("home", 40, NULL);
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+  pb_account_info_set_checking (info, TRUE);
+  gui_test_flush ();
+  g_assert_true (pb_account_row_is_checking (row_for (f, "home")));
+  g_assert_cmpstr (pb_account_row_get_detail_text (row_for (f, "home")), ==, "Checking…");
+
+  pb_account_info_set_checking (info, FALSE);
+  gui_test_flush ();
+  g_assert_false (pb_account_row_is_checking (row_for (f, "home")));
+}
+
+static void
+test_rejected_password_offers_edit (Fixture       *f,
+                                    gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 12, NULL);
+  g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_AUTH,
+                                                 "Authentication failed (server said: [AUTH] nope)");
+  PbAccountRow *row;
+
+  g_list_store_append (f->accounts, info);
+  pb_account_info_set_error (info, 1700000100, error);
+  gui_test_flush ();
+
+  row = row_for (f, "work");
+  g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Password rejected");
+  g_assert_cmpstr (gtk_button_get_label (pb_account_row_get_fix_button (row)), ==, "_Edit account");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (pb_account_row_get_fix_button (row))));
+}
+
+static void
+test_changed_certificate_is_a_warning (Fixture       *f,
+                                       gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 12, NULL);
+  g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE,
+                                                 "The certificate does not match the pinned one");
+
+  pb_account_set_pin_sha256 (pb_account_info_get_account (info),
+                             "0000000000000000000000000000000000000000000000000000000000000000");
+  g_list_store_append (f->accounts, info);
+  pb_account_info_set_error (info, 1700000100, error);
+  gui_test_flush ();
+
+  g_assert_cmpstr (pb_account_row_get_error_text (row_for (f, "work")), ==, "Certificate changed");
+}
+
+static void
+test_unreachable_offers_retry (Fixture       *f,
+                               gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 12, NULL);
+  g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_NETWORK,
+                                                 "Could not connect");
+  PbAccountRow *row;
+
+  g_list_store_append (f->accounts, info);
+  pb_account_info_set_error (info, 1700000100, error);
+  gui_test_flush ();
+
+  row = row_for (f, "work");
+  g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Server unreachable");
+  g_assert_cmpstr (gtk_button_get_label (pb_account_row_get_fix_button (row)), ==, "_Try again");
+
+  /* A later good check clears the error. */
+  pb_account_info_set_result (info, 1700000200, 12, NULL);
+  gui_test_flush ();
+  g_assert_null (pb_account_row_get_error_text (row));
+}
+
+static void
+test_filter_and_mark_read (Fixture       *f,
+                           gconstpointer  data)
+{
+  static const char * const work_mail[] = { "w1|A|one", "w2|B|two", "w3|C|three", NULL };
+  static const char * const home_mail[] = { "h1|D|four", NULL };
+  static const char * const pick[] = { "w1", "w3", NULL };
+  g_autoptr(PbAccountInfo) work = gui_test_info_with_mail ("work", 3, work_mail);
+  g_autoptr(PbAccountInfo) home = gui_test_info_with_mail ("home", 1, home_mail);
+  GtkTreeSelection *selection;
+
+  g_list_store_append (f->accounts, home);
+  g_list_store_append (f->accounts, work);
+  gui_test_flush ();
+  g_assert_cmpuint (message_rows (f), ==, 4);
+
+  pb_window_set_filter_account (f->window, "work");
+  gui_test_flush ();
+  g_assert_cmpstr (pb_window_get_filter_account (f->window), ==, "work");
+  g_assert_cmpuint (message_rows (f), ==, 3);
+
+  /* Nothing selected: Download and Mark as Read are off. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "download"));
+  pb_window_select_messages (f->window, pick);
+  selection = gtk_tree_view_get_selection (pb_window_get_messages_view (f->window));
+  g_assert_cmpint (gtk_tree_selection_count_selected_rows (selection), ==, 2);
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "download"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "mark-read"));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "mark-read", NULL);
+  gui_test_flush ();
+  g_assert_cmpuint (message_rows (f), ==, 1);
+  g_assert_cmpuint (pb_account_info_get_new_count (work), ==, 1);
+
+  pb_window_set_filter_account (f->window, NULL);
+  gui_test_flush ();
+  g_assert_cmpuint (message_rows (f), ==, 2);
+  g_assert_cmpuint (pb_application_get_new_count (f->app), ==, 2);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autoptr(PbApplication) app = NULL;
+
+  gui_test_init (&argc, &argv);
+  app = gui_test_app_new ();
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, app, fixture_set_up, func, fixture_tear_down)
+  ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
+  ADD ("/app/window/new-mail-listed", test_new_mail_listed);
+  ADD ("/app/window/no-new-mail", test_no_new_mail);
+  ADD ("/app/window/checking-shows-spinner", test_checking_shows_spinner);
+  ADD ("/app/window/rejected-password-offers-edit", test_rejected_password_offers_edit);
+  ADD ("/app/window/changed-certificate-is-a-warning", test_changed_certificate_is_a_warning);
+  ADD ("/app/window/unreachable-offers-retry", test_unreachable_offers_retry);
+  ADD ("/app/window/filter-and-mark-read", test_filter_and_mark_read);
+#undef ADD
+
+  return g_test_run ();
+}
