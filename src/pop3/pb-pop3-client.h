@@ -118,13 +118,17 @@ gboolean            pb_pop3_client_has_capability     (PbPop3Client *self, const
 const char * const *pb_pop3_client_get_capabilities   (PbPop3Client *self);
 const char * const *pb_pop3_client_get_sasl_mechanisms(PbPop3Client *self);
 const char         *pb_pop3_client_get_implementation (PbPop3Client *self);
-/* LOGIN-DELAY and EXPIRE from CAPA in seconds/days; -1 if not announced. */
+/* LOGIN-DELAY and EXPIRE from CAPA in seconds/days; -1 if not announced,
+ * G_MAXINT for "EXPIRE NEVER". */
 gint                pb_pop3_client_get_login_delay    (PbPop3Client *self);
 gint                pb_pop3_client_get_expire         (PbPop3Client *self);
 /* After authenticate: e.g. "SCRAM-SHA-256", "USER", "APOP". */
 const char         *pb_pop3_client_get_auth_mechanism (PbPop3Client *self);
-/* Seconds from a "[LOGIN-DELAY n]"-style hint in the last error, or -1. */
+/* Seconds from a "[LOGIN-DELAY n]"-style hint in the last error (or, for
+ * [LOGIN-DELAY] without one, the CAPA LOGIN-DELAY), or -1. */
 gint                pb_pop3_client_get_retry_after    (PbPop3Client *self);
+/* Whether the connection is encrypted (TLS or after STLS). */
+gboolean            pb_pop3_client_is_encrypted       (PbPop3Client *self);
 
 /* STAT: message count and total size in octets. */
 void     pb_pop3_client_stat_async  (PbPop3Client *self, GCancellable *cancellable,

@@ -1,0 +1,302 @@
+/* pb-pop3-sasl.c: one SASL exchange, through GNU SASL where it has the
+ * mechanism, by hand for the two bearer-token ones it lacks. */
+#include <glib/gi18n.h>
+#include <gsasl.h>
+#include <json-glib/json-glib.h>
+#include <string.h>
+
+#include "pb-pop3-error.h"
+#include "pb-pop3-sasl.h"
+
+typedef enum {
+  SASL_GSASL,
+  SASL_XOAUTH2,
+  SASL_OAUTHBEARER,
+} SaslKind;
+
+struct _PbPop3Sasl {
+  SaslKind      kind;
+  char         *mechanism;
+  Gsasl_session *session;   /* SASL_GSASL */
+  char         *user;       /* bearer mechanisms */
+  char         *token;      /* bearer mechanisms; wiped on free */
+  char         *host;
+  guint16       port;
+  guint         steps;
+  gboolean      complete;
+  char         *server_error;
+};
+
+/* One library context for the process: gsasl_init() loads the mechanism
+ * table once, and sessions are independent. */
+static Gsasl *
+get_gsasl (GError **error)
+{
+  static Gsasl *context;
+  static int init_rc;
+  static gsize initialized;
+
+  if (g_once_init_enter (&initialized))
+    {
+      init_rc = gsasl_init (&context);
+      g_once_init_leave (&initialized, 1);
+    }
+  if (init_rc != GSASL_OK)
+    {
+      g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH_UNAVAILABLE,
+                   _("The SASL library could not start: %s"), gsasl_strerror (init_rc));
+      return NULL;
+    }
+  return context;
+}
+
+static void
+wipe_string (char *str)
+{
+  if (str != NULL)
+    {
+      memset (str, 0, strlen (str));
+      g_free (str);
+    }
+}
+
+void
+pb_pop3_sasl_free_response (char *response)
+{
+  wipe_string (response);
+}
+
+PbPop3Sasl *
+pb_pop3_sasl_new (const char  *mechanism,
+                  const char  *user,
+                  const char  *secret,
+                  const char  *host,
+                  guint16      port,
+                  GError     **error)
+{
+  g_autoptr(PbPop3Sasl) sasl = g_new0 (PbPop3Sasl, 1);
+
+  g_return_val_if_fail (mechanism != NULL, NULL);
+  g_return_val_if_fail (user != NULL, NULL);
+  g_return_val_if_fail (secret != NULL, NULL);
+
+  sasl->mechanism = g_ascii_strup (mechanism, -1);
+  sasl->host = g_strdup (host);
+  sasl->port = port;
+
+  if (g_str_equal (sasl->mechanism, "XOAUTH2") ||
+      g_str_equal (sasl->mechanism, "OAUTHBEARER"))
+    {
+      sasl->kind = g_str_equal (sasl->mechanism, "XOAUTH2") ? SASL_XOAUTH2 : SASL_OAUTHBEARER;
+      sasl->user = g_strdup (user);
+      sasl->token = g_strdup (secret);
+    }
+  else
+    {
+      Gsasl *context = get_gsasl (error);
+      int rc;
+
+      if (context == NULL)
+        return NULL;
+      if (!gsasl_client_support_p (context, sasl->mechanism))
+        {
+          g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH_UNAVAILABLE,
+                       _("The authentication method %s is not available on this computer."),
+                       sasl->mechanism);
+          return NULL;
+        }
+      rc = gsasl_client_start (context, sasl->mechanism, &sasl->session);
+      if (rc != GSASL_OK)
+        {
+          g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH_UNAVAILABLE,
+                       _("The authentication method %s could not start: %s"),
+                       sasl->mechanism, gsasl_strerror (rc));
+          return NULL;
+        }
+      sasl->kind = SASL_GSASL;
+      gsasl_property_set (sasl->session, GSASL_AUTHID, user);
+      gsasl_property_set (sasl->session, GSASL_PASSWORD, secret);
+      /* The registered GSSAPI service name for POP3 (RFC 5034 section 4). */
+      gsasl_property_set (sasl->session, GSASL_SERVICE, "pop");
+      if (host != NULL)
+        gsasl_property_set (sasl->session, GSASL_HOSTNAME, host);
+    }
+
+  return g_steal_pointer (&sasl);
+}
+
+void
+pb_pop3_sasl_free (PbPop3Sasl *sasl)
+{
+  if (sasl == NULL)
+    return;
+  if (sasl->session != NULL)
+    gsasl_finish (sasl->session);
+  g_free (sasl->mechanism);
+  g_free (sasl->user);
+  wipe_string (sasl->token);
+  g_free (sasl->host);
+  g_free (sasl->server_error);
+  g_free (sasl);
+}
+
+const char *
+pb_pop3_sasl_get_mechanism (PbPop3Sasl *sasl)
+{
+  g_return_val_if_fail (sasl != NULL, NULL);
+  return sasl->mechanism;
+}
+
+gboolean
+pb_pop3_sasl_client_first (PbPop3Sasl *sasl)
+{
+  g_return_val_if_fail (sasl != NULL, FALSE);
+
+  /* CRAM-MD5 waits for the server's challenge; LOGIN is, in practice,
+   * driven by the server's "Username:" prompt. */
+  return sasl->kind != SASL_GSASL ||
+         g_str_equal (sasl->mechanism, "PLAIN") ||
+         g_str_has_prefix (sasl->mechanism, "SCRAM-");
+}
+
+gboolean
+pb_pop3_sasl_needs_completion (PbPop3Sasl *sasl)
+{
+  g_return_val_if_fail (sasl != NULL, FALSE);
+  return g_str_has_prefix (sasl->mechanism, "SCRAM-");
+}
+
+gboolean
+pb_pop3_sasl_is_complete (PbPop3Sasl *sasl)
+{
+  g_return_val_if_fail (sasl != NULL, FALSE);
+  return sasl->complete;
+}
+
+const char *
+pb_pop3_sasl_get_server_error (PbPop3Sasl *sasl)
+{
+  g_return_val_if_fail (sasl != NULL, NULL);
+  return sasl->server_error;
+}
+
+/* RFC 7628 section 3.2.2: the server's error is a JSON object whose
+ * "status" says why (e.g. "invalid_token"); Google's XOAUTH2 sends the same
+ * shape with an HTTP-like status ("401"). */
+static void
+remember_bearer_error (PbPop3Sasl *sasl,
+                       const char *challenge)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree guchar *json = NULL;
+  gsize len = 0;
+  JsonNode *root;
+
+  g_clear_pointer (&sasl->server_error, g_free);
+  json = g_base64_decode (challenge, &len);
+  if (json == NULL || len == 0 ||
+      !json_parser_load_from_data (parser, (const char *) json, (gssize) len, NULL))
+    return;
+  root = json_parser_get_root (parser);
+  if (root != NULL && JSON_NODE_HOLDS_OBJECT (root))
+    {
+      JsonObject *object = json_node_get_object (root);
+      JsonNode *status = json_object_get_member (object, "status");
+
+      if (status != NULL && JSON_NODE_HOLDS_VALUE (status) &&
+          json_node_get_value_type (status) == G_TYPE_STRING)
+        sasl->server_error = g_strdup (json_node_get_string (status));
+    }
+}
+
+static gboolean
+bearer_step (PbPop3Sasl  *sasl,
+             const char  *challenge,
+             char       **response,
+             GError     **error)
+{
+  g_autofree char *message = NULL;
+
+  if (sasl->steps == 0)
+    {
+      if (sasl->kind == SASL_XOAUTH2)
+        message = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
+                                   sasl->user, sasl->token);
+      else
+        /* RFC 7628 section 3.1: GS2 header (no channel binding, the user
+         * as authzid), then host, port and the token as key=value pairs. */
+        message = g_strdup_printf ("n,a=%s,\001host=%s\001port=%u\001auth=Bearer %s\001\001",
+                                   sasl->user, sasl->host ? sasl->host : "",
+                                   sasl->port, sasl->token);
+      *response = g_base64_encode ((const guchar *) message, strlen (message));
+      memset (message, 0, strlen (message));
+      sasl->complete = TRUE;
+      return TRUE;
+    }
+
+  /* Any challenge after our one message is the error report. XOAUTH2
+   * expects an empty answer, OAUTHBEARER a lone %x01 (RFC 7628 section
+   * 3.2.3); the server then sends -ERR. */
+  remember_bearer_error (sasl, challenge);
+  sasl->complete = FALSE;
+  *response = g_strdup (sasl->kind == SASL_XOAUTH2 ? "" : "AQ==");
+  return TRUE;
+}
+
+gboolean
+pb_pop3_sasl_step (PbPop3Sasl  *sasl,
+                   const char  *challenge,
+                   char       **response,
+                   GError     **error)
+{
+  char *output = NULL;
+  int rc;
+
+  g_return_val_if_fail (sasl != NULL, FALSE);
+  g_return_val_if_fail (response != NULL, FALSE);
+
+  *response = NULL;
+  if (sasl->kind != SASL_GSASL)
+    {
+      gboolean ok = bearer_step (sasl, challenge, response, error);
+
+      sasl->steps++;
+      return ok;
+    }
+
+  if (sasl->complete)
+    {
+      g_set_error_literal (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
+                           _("The server continued the login after it had finished."));
+      return FALSE;
+    }
+
+  rc = gsasl_step64 (sasl->session, challenge ? challenge : "", &output);
+  sasl->steps++;
+  if (rc != GSASL_OK && rc != GSASL_NEEDS_MORE)
+    {
+      gsasl_free (output);
+      if (rc == GSASL_BASE64_ERROR)
+        g_set_error_literal (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
+                             _("The server sent a malformed login challenge."));
+      else if (rc == GSASL_AUTHENTICATION_ERROR)
+        g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH,
+                     _("The server could not prove that it knows the password "
+                       "(%s); it may not be the server it claims to be."),
+                     sasl->mechanism);
+      else
+        g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
+                     _("The %s login failed on this side: %s"),
+                     sasl->mechanism, gsasl_strerror (rc));
+      return FALSE;
+    }
+
+  sasl->complete = rc == GSASL_OK;
+  *response = g_strdup (output ? output : "");
+  if (output != NULL)
+    {
+      memset (output, 0, strlen (output));
+      gsasl_free (output);
+    }
+  return TRUE;
+}
