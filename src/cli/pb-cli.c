@@ -10,6 +10,7 @@ typedef struct {
 
 /* Commands are added here as they are built. */
 static const PbCliCommand commands[] = {
+  { "probe", pb_cli_probe },
   { NULL, NULL },
 };
 

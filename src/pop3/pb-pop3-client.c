@@ -1008,7 +1008,8 @@ parse_capabilities (PbPop3Client *self,
       else if (g_ascii_strcasecmp (words[0], "IMPLEMENTATION") == 0)
         {
           g_free (self->implementation);
-          self->implementation = g_strdup (g_strstrip (line + strlen ("IMPLEMENTATION")));
+          /* A copy: stripping in place would shift the capability line. */
+          self->implementation = g_strstrip (g_strdup (line + strlen ("IMPLEMENTATION")));
         }
       else if (g_ascii_strcasecmp (words[0], "LOGIN-DELAY") == 0)
         self->login_delay = parse_count (words[1]);
@@ -1397,9 +1398,12 @@ on_connected (GObject      *source,
                                            "network connection."),
                                          self->host, self->timeout));
       else
+        /* GSocketClient's message already names the host and the reason
+         * ("Could not connect to host: Connection refused"). */
         connect_fail (self, g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_NETWORK,
-                                         _("Could not connect to %s port %u: %s"),
-                                         self->host, self->port, error->message));
+                                         _("%s (port %u). Check the host name, the port "
+                                           "and your network connection."),
+                                         error->message, self->port));
       return;
     }
 

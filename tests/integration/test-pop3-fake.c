@@ -153,6 +153,7 @@ test_user_pass_stat (void)
   g_assert_cmpstr (pb_pop3_client_get_greeting (client), ==,
                    "POP3 server ready <1896.697170952@dbc.mtview.ca.us>");
   g_assert_cmpstr (pb_pop3_client_get_implementation (client), ==, "Fake 1.0");
+  g_assert_cmpstr (pb_pop3_client_get_capabilities (client)[4], ==, "IMPLEMENTATION Fake 1.0");
   g_assert_cmpint (pb_pop3_client_get_login_delay (client), ==, 900);
   g_assert_cmpint (pb_pop3_client_get_expire (client), ==, G_MAXINT);
   g_assert_true (pb_pop3_client_has_capability (client, "USER"));

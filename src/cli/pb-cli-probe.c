@@ -1,0 +1,623 @@
+/* pb-cli-probe.c: `popbiff probe HOST ...`, the engine's "Test connection".
+ *
+ * Connects, shows what a person needs to set up or debug an account
+ * (greeting, TLS version and cipher, the certificate and whether it was
+ * verified, capabilities, SASL mechanisms), and with credentials logs in
+ * and runs STAT. Exit status: 0 all went well, 1 a failure it explains, 2 a
+ * wrong command line.
+ *
+ * --json prints one object:
+ *   {
+ *     "host": "pop.example.org", "port": 995, "security": "tls",
+ *     "ok": true,                      // everything asked for worked
+ *     "greeting": "Dovecot ready." | null,
+ *     "tls": null | {                  // null when security is "none"
+ *       "version": "TLS 1.3" | null, "cipher": "TLS_AES_256_GCM_SHA384" | null,
+ *       "certificate": null | {
+ *         "subject": "CN=...", "issuer": "CN=...",
+ *         "not_before": "2026-01-01T00:00:00Z", "not_after": "...",
+ *         "sha256": "64 lowercase hex digits",
+ *         "verified": true,            // trusted, or pinned
+ *         "pinned": false,             // accepted because it matched --pin-sha256
+ *         "errors": ["unknown-ca", "bad-identity", "not-activated",
+ *                    "expired", "revoked", "insecure", "generic"],
+ *         "problem": "A sentence saying why it is not trusted" | null
+ *       }
+ *     },
+ *     "capabilities": ["TOP", "UIDL", "SASL PLAIN", ...],
+ *     "sasl": ["PLAIN", "SCRAM-SHA-256"],
+ *     "implementation": "..." | null,
+ *     "login_delay": 900 | null,       // seconds, from CAPA
+ *     "expire": 30 | "never" | null,   // days, from CAPA
+ *     "login": null | {"ok": true, "mechanism": "SCRAM-SHA-256" | null},
+ *     "stat": null | {"messages": 12, "size": 123456},
+ *     "error": null | {"kind": "certificate", "message": "..."}
+ *   }
+ * "login" and "stat" are null when no credentials were given (or the
+ * connection failed before); "error" is the first failure, with "kind" as
+ * in `check --json` (DESIGN.md).
+ */
+#include <errno.h>
+#include <glib/gi18n.h>
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+#include <stdio.h>
+#include <string.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "core/pb-core-error.h"
+#include "pop3/pb-pop3-client.h"
+#include "pb-cli-commands.h"
+
+#define MAX_TIMEOUT_SECONDS 3600
+
+typedef struct {
+  char             *host;
+  gint              port;
+  PbPop3Security    security;
+  PbPop3AuthMethod  auth;
+  char             *ca_file;
+  char             *pin;
+  gint              timeout;
+  char             *user;
+  gboolean          password_stdin;
+  gboolean          json;
+} ProbeOptions;
+
+typedef struct {
+  gboolean  connected;
+  gboolean  tried_login;
+  gboolean  logged_in;
+  gboolean  have_stat;
+  guint     messages;
+  guint64   size;
+  GError   *error;          /* the first failure */
+} ProbeResult;
+
+/* ---- running the async engine from a command ----------------------------- */
+
+static void
+on_result (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+/* The command is the only thing running: iterate until the call is done. */
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+/* ---- the password ------------------------------------------------------------ */
+
+/* One line from standard input, without its line end; echo is off while
+ * a person types it at a terminal. Never from argv: other users can read
+ * a process's arguments. */
+static char *
+read_password (GError **error)
+{
+  struct termios saved, quiet;
+  gboolean tty = isatty (STDIN_FILENO);
+  GString *line = g_string_new (NULL);
+  int c;
+
+  if (tty)
+    {
+      g_printerr ("%s", _("Password: "));
+      if (tcgetattr (STDIN_FILENO, &saved) == 0)
+        {
+          quiet = saved;
+          quiet.c_lflag &= ~(tcflag_t) ECHO;
+          tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
+        }
+      else
+        tty = FALSE;
+    }
+
+  while ((c = getchar ()) != EOF && c != '\n')
+    g_string_append_c (line, (char) c);
+  if (line->len > 0 && line->str[line->len - 1] == '\r')
+    g_string_truncate (line, line->len - 1);
+
+  if (tty)
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+      g_printerr ("\n");
+    }
+
+  if (c == EOF && line->len == 0)
+    {
+      g_string_free (line, TRUE);
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
+                           _("No password on standard input."));
+      return NULL;
+    }
+  return g_string_free (line, FALSE);
+}
+
+static void
+wipe_password (char *password)
+{
+  if (password != NULL)
+    {
+      memset (password, 0, strlen (password));
+      g_free (password);
+    }
+}
+
+/* ---- the session ---------------------------------------------------------- */
+
+static void
+take_error (ProbeResult *result,
+            GError      *error)
+{
+  if (result->error == NULL)
+    result->error = error;
+  else
+    g_error_free (error);
+}
+
+static void
+run_probe (PbPop3Client *client,
+           ProbeOptions *options,
+           const char   *password,
+           ProbeResult  *result)
+{
+  g_autoptr(GAsyncResult) connect_result = NULL;
+  g_autoptr(GAsyncResult) auth_result = NULL;
+  g_autoptr(GAsyncResult) stat_result = NULL;
+  g_autoptr(GAsyncResult) quit_result = NULL;
+  GError *error = NULL;
+
+  pb_pop3_client_connect_async (client, NULL, on_result, &connect_result);
+  if (!pb_pop3_client_connect_finish (client, wait_for (&connect_result), &error))
+    {
+      take_error (result, error);
+      return;
+    }
+  result->connected = TRUE;
+
+  if (options->user != NULL)
+    {
+      result->tried_login = TRUE;
+      pb_pop3_client_authenticate_async (client, options->user, password, options->auth,
+                                         NULL, on_result, &auth_result);
+      if (!pb_pop3_client_authenticate_finish (client, wait_for (&auth_result), &error))
+        {
+          take_error (result, error);
+          pb_pop3_client_close (client);
+          return;
+        }
+      result->logged_in = TRUE;
+
+      pb_pop3_client_stat_async (client, NULL, on_result, &stat_result);
+      if (pb_pop3_client_stat_finish (client, wait_for (&stat_result),
+                                      &result->messages, &result->size, &error))
+        result->have_stat = TRUE;
+      else
+        {
+          take_error (result, error);
+          pb_pop3_client_close (client);
+          return;
+        }
+    }
+
+  /* QUIT ends the session politely; it changes nothing on the server. */
+  pb_pop3_client_quit_async (client, NULL, on_result, &quit_result);
+  if (!pb_pop3_client_quit_finish (client, wait_for (&quit_result), &error))
+    g_clear_error (&error);
+}
+
+/* ---- output ------------------------------------------------------------------ */
+
+static const struct {
+  GTlsCertificateFlags flag;
+  const char *name;
+} certificate_flag_names[] = {
+  { G_TLS_CERTIFICATE_UNKNOWN_CA, "unknown-ca" },
+  { G_TLS_CERTIFICATE_BAD_IDENTITY, "bad-identity" },
+  { G_TLS_CERTIFICATE_NOT_ACTIVATED, "not-activated" },
+  { G_TLS_CERTIFICATE_EXPIRED, "expired" },
+  { G_TLS_CERTIFICATE_REVOKED, "revoked" },
+  { G_TLS_CERTIFICATE_INSECURE, "insecure" },
+  { G_TLS_CERTIFICATE_GENERIC_ERROR, "generic" },
+};
+
+static char *
+iso_date (GDateTime *date)
+{
+  return date ? g_date_time_format_iso8601 (date) : NULL;
+}
+
+static void
+add_string (JsonBuilder *builder,
+            const char  *name,
+            const char  *value)
+{
+  json_builder_set_member_name (builder, name);
+  if (value != NULL)
+    json_builder_add_string_value (builder, value);
+  else
+    json_builder_add_null_value (builder);
+}
+
+static void
+add_strv (JsonBuilder        *builder,
+          const char         *name,
+          const char * const *values)
+{
+  json_builder_set_member_name (builder, name);
+  json_builder_begin_array (builder);
+  for (guint i = 0; values != NULL && values[i] != NULL; i++)
+    json_builder_add_string_value (builder, values[i]);
+  json_builder_end_array (builder);
+}
+
+static gboolean
+certificate_verified (const PbPop3TlsInfo *info)
+{
+  return info->errors == 0 || info->pinned;
+}
+
+static void
+print_json (PbPop3Client *client,
+            ProbeOptions *options,
+            ProbeResult  *result)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *text = NULL;
+  const PbPop3TlsInfo *info = pb_pop3_client_get_tls_info (client);
+  gint expire = pb_pop3_client_get_expire (client);
+  gint login_delay = pb_pop3_client_get_login_delay (client);
+
+  json_builder_begin_object (builder);
+  add_string (builder, "host", options->host);
+  json_builder_set_member_name (builder, "port");
+  json_builder_add_int_value (builder, options->port);
+  add_string (builder, "security", pb_pop3_security_to_string (options->security));
+  json_builder_set_member_name (builder, "ok");
+  json_builder_add_boolean_value (builder, result->error == NULL);
+  add_string (builder, "greeting", pb_pop3_client_get_greeting (client));
+
+  json_builder_set_member_name (builder, "tls");
+  if (options->security == PB_POP3_SECURITY_NONE)
+    json_builder_add_null_value (builder);
+  else
+    {
+      json_builder_begin_object (builder);
+      add_string (builder, "version", info ? info->tls_version : NULL);
+      add_string (builder, "cipher", info ? info->cipher : NULL);
+      json_builder_set_member_name (builder, "certificate");
+      if (info == NULL || info->sha256 == NULL)
+        json_builder_add_null_value (builder);
+      else
+        {
+          g_autofree char *not_before = iso_date (info->not_before);
+          g_autofree char *not_after = iso_date (info->not_after);
+          g_autofree char *problem = NULL;
+
+          if (info->errors != 0)
+            problem = pb_pop3_certificate_errors_describe (info->errors);
+          json_builder_begin_object (builder);
+          add_string (builder, "subject", info->subject);
+          add_string (builder, "issuer", info->issuer);
+          add_string (builder, "not_before", not_before);
+          add_string (builder, "not_after", not_after);
+          add_string (builder, "sha256", info->sha256);
+          json_builder_set_member_name (builder, "verified");
+          json_builder_add_boolean_value (builder, certificate_verified (info));
+          json_builder_set_member_name (builder, "pinned");
+          json_builder_add_boolean_value (builder, info->pinned);
+          json_builder_set_member_name (builder, "errors");
+          json_builder_begin_array (builder);
+          for (guint i = 0; i < G_N_ELEMENTS (certificate_flag_names); i++)
+            if (info->errors & certificate_flag_names[i].flag)
+              json_builder_add_string_value (builder, certificate_flag_names[i].name);
+          json_builder_end_array (builder);
+          add_string (builder, "problem", problem);
+          json_builder_end_object (builder);
+        }
+      json_builder_end_object (builder);
+    }
+
+  add_strv (builder, "capabilities", pb_pop3_client_get_capabilities (client));
+  add_strv (builder, "sasl", pb_pop3_client_get_sasl_mechanisms (client));
+  add_string (builder, "implementation", pb_pop3_client_get_implementation (client));
+  json_builder_set_member_name (builder, "login_delay");
+  if (login_delay >= 0)
+    json_builder_add_int_value (builder, login_delay);
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "expire");
+  if (expire == G_MAXINT)
+    json_builder_add_string_value (builder, "never");
+  else if (expire >= 0)
+    json_builder_add_int_value (builder, expire);
+  else
+    json_builder_add_null_value (builder);
+
+  json_builder_set_member_name (builder, "login");
+  if (!result->tried_login)
+    json_builder_add_null_value (builder);
+  else
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "ok");
+      json_builder_add_boolean_value (builder, result->logged_in);
+      add_string (builder, "mechanism", pb_pop3_client_get_auth_mechanism (client));
+      json_builder_end_object (builder);
+    }
+
+  json_builder_set_member_name (builder, "stat");
+  if (!result->have_stat)
+    json_builder_add_null_value (builder);
+  else
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "messages");
+      json_builder_add_int_value (builder, result->messages);
+      json_builder_set_member_name (builder, "size");
+      json_builder_add_int_value (builder, (gint64) result->size);
+      json_builder_end_object (builder);
+    }
+
+  json_builder_set_member_name (builder, "error");
+  if (result->error == NULL)
+    json_builder_add_null_value (builder);
+  else
+    {
+      json_builder_begin_object (builder);
+      add_string (builder, "kind", pb_error_kind (result->error));
+      add_string (builder, "message", result->error->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+/* "Label:" padded so the values line up. */
+static void
+print_field (const char *label,
+             const char *value)
+{
+  int width = 16 - (int) g_utf8_strlen (label, -1);
+
+  g_print ("%s%*s%s\n", label, MAX (width, 1), "", value);
+}
+
+static void
+print_human (PbPop3Client *client,
+             ProbeOptions *options,
+             ProbeResult  *result)
+{
+  const PbPop3TlsInfo *info = pb_pop3_client_get_tls_info (client);
+  const char * const *capabilities = pb_pop3_client_get_capabilities (client);
+  const char * const *sasl = pb_pop3_client_get_sasl_mechanisms (client);
+  g_autofree char *server = g_strdup_printf ("%s port %d (%s)", options->host, options->port,
+                                             pb_pop3_security_to_string (options->security));
+
+  print_field (_("Server:"), server);
+  if (pb_pop3_client_get_greeting (client) != NULL)
+    print_field (_("Greeting:"), pb_pop3_client_get_greeting (client));
+
+  if (info != NULL && info->tls_version != NULL)
+    {
+      g_autofree char *tls = g_strdup_printf ("%s, %s", info->tls_version,
+                                              info->cipher ? info->cipher : _("unknown cipher"));
+
+      print_field (_("TLS:"), tls);
+    }
+  if (info != NULL && info->sha256 != NULL)
+    {
+      g_autofree char *from = info->not_before ? g_date_time_format (info->not_before, "%Y-%m-%d") : NULL;
+      g_autofree char *until = info->not_after ? g_date_time_format (info->not_after, "%Y-%m-%d") : NULL;
+      g_autofree char *validity = g_strdup_printf (_("%s to %s"), from ? from : "?", until ? until : "?");
+      g_autofree char *verdict = NULL;
+
+      if (info->pinned)
+        verdict = g_strdup (_("yes (pinned)"));
+      else if (info->errors == 0)
+        verdict = g_strdup (_("yes"));
+      else
+        {
+          g_autofree char *why = pb_pop3_certificate_errors_describe (info->errors);
+
+          /* TRANSLATORS: %s is a sentence saying why */
+          verdict = g_strdup_printf (_("no. %s"), why);
+        }
+      print_field (_("Certificate:"), info->subject ? info->subject : "?");
+      print_field (_("  Issuer:"), info->issuer ? info->issuer : "?");
+      print_field (_("  Valid:"), validity);
+      print_field (_("  SHA-256:"), info->sha256);
+      print_field (_("  Verified:"), verdict);
+    }
+
+  if (result->connected)
+    {
+      g_autofree char *capa = NULL;
+      g_autofree char *mechanisms = NULL;
+
+      if (capabilities[0] == NULL)
+        capa = g_strdup (_("none (an RFC 1939 server without CAPA)"));
+      else
+        capa = g_strjoinv (", ", (char **) capabilities);
+      mechanisms = sasl[0] ? g_strjoinv (" ", (char **) sasl) : g_strdup (_("none"));
+      print_field (_("Capabilities:"), capa);
+      print_field (_("SASL:"), mechanisms);
+      if (pb_pop3_client_get_implementation (client) != NULL)
+        print_field (_("Implementation:"), pb_pop3_client_get_implementation (client));
+    }
+
+  if (result->tried_login)
+    {
+      g_autofree char *login = NULL;
+
+      if (result->logged_in)
+        login = g_strdup_printf (_("ok (%s)"), pb_pop3_client_get_auth_mechanism (client));
+      else
+        login = g_strdup (_("failed"));
+      print_field (_("Login:"), login);
+    }
+  if (result->have_stat)
+    {
+      g_autofree char *size = g_format_size (result->size);
+      g_autofree char *mailbox = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                               "%u message, %s",
+                                                               "%u messages, %s",
+                                                               result->messages),
+                                                  result->messages, size);
+
+      print_field (_("Mailbox:"), mailbox);
+    }
+
+  if (result->error != NULL)
+    g_printerr (_("popbiff probe: %s\n"), result->error->message);
+}
+
+/* ---- the command line ------------------------------------------------------- */
+
+static int
+usage_error (GOptionContext *context,
+             const char     *message)
+{
+  g_printerr (_("popbiff probe: %s\n"), message);
+  g_printerr (_("Run “popbiff probe --help” for the options.\n"));
+  return 2;
+}
+
+static gboolean
+is_pin (const char *pin)
+{
+  guint digits = 0;
+
+  for (const char *p = pin; *p != '\0'; p++)
+    {
+      if (*p == ':' || *p == ' ')
+        continue;
+      if (!g_ascii_isxdigit (*p))
+        return FALSE;
+      digits++;
+    }
+  return digits == 64;
+}
+
+int
+pb_cli_probe (int    argc,
+              char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autofree char *security = NULL;
+  g_autofree char *auth = NULL;
+  g_auto(GStrv) rest = NULL;
+  ProbeOptions options = { NULL, 0, PB_POP3_SECURITY_TLS, PB_POP3_AUTH_AUTO,
+                           NULL, NULL, PB_POP3_DEFAULT_TIMEOUT, NULL, FALSE, FALSE };
+  ProbeResult result = { FALSE, };
+  char *password = NULL;
+  int status;
+  GOptionEntry entries[] = {
+    { "port", 0, 0, G_OPTION_ARG_INT, &options.port,
+      N_("Port (default 995 for tls, 110 otherwise)"), N_("N") },
+    { "security", 0, 0, G_OPTION_ARG_STRING, &security,
+      N_("tls (default), starttls or none"), N_("MODE") },
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options.ca_file,
+      N_("Also trust the certificate authorities in this PEM file"), N_("PEM") },
+    { "pin-sha256", 0, 0, G_OPTION_ARG_STRING, &options.pin,
+      N_("Accept exactly the certificate with this SHA-256 fingerprint"), N_("HEX") },
+    { "timeout", 0, 0, G_OPTION_ARG_INT, &options.timeout,
+      N_("Give up after this many seconds without an answer (default 30)"), N_("S") },
+    { "user", 0, 0, G_OPTION_ARG_STRING, &options.user,
+      N_("Log in as this user (needs --password-stdin)"), N_("U") },
+    { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &options.password_stdin,
+      N_("Read the password from standard input"), NULL },
+    { "auth", 0, 0, G_OPTION_ARG_STRING, &auth,
+      N_("auto (default), user, apop, plain, login, cram-md5, scram-sha-256, xoauth2, oauthbearer"),
+      N_("METHOD") },
+    { "json", 0, 0, G_OPTION_ARG_NONE, &options.json,
+      N_("Print one JSON object"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("HOST") },
+    { NULL }
+  };
+
+  context = g_option_context_new (_("probe HOST"));
+  g_option_context_set_summary (context,
+                                _("Connects to a POP3 server and shows its greeting, TLS "
+                                  "version and cipher, certificate, capabilities and, with "
+                                  "--user, whether logging in works."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (context, error->message);
+
+  if (rest == NULL || rest[0] == NULL)
+    return usage_error (context, _("Which server? Give a host name."));
+  if (rest[1] != NULL)
+    return usage_error (context, _("Give exactly one host name."));
+  options.host = rest[0];
+
+  if (security != NULL && !pb_pop3_security_from_string (security, &options.security))
+    return usage_error (context, _("--security must be tls, starttls or none."));
+  if (auth != NULL && !pb_pop3_auth_method_from_string (auth, &options.auth))
+    return usage_error (context, _("--auth must be one of auto, user, apop, plain, login, "
+                                   "cram-md5, scram-sha-256, xoauth2, oauthbearer."));
+  if (options.port == 0)
+    options.port = pb_pop3_security_default_port (options.security);
+  if (options.port < 1 || options.port > 65535)
+    return usage_error (context, _("--port must be between 1 and 65535."));
+  if (options.timeout < 1 || options.timeout > MAX_TIMEOUT_SECONDS)
+    return usage_error (context, _("--timeout must be between 1 and 3600 seconds."));
+  if (options.pin != NULL && !is_pin (options.pin))
+    return usage_error (context, _("--pin-sha256 must be a SHA-256 fingerprint: 64 "
+                                   "hexadecimal digits (colons allowed)."));
+  if (options.ca_file != NULL && !g_file_test (options.ca_file, G_FILE_TEST_IS_REGULAR))
+    return usage_error (context, _("The --ca-file does not exist or is not a file."));
+  if (options.user != NULL && !options.password_stdin)
+    return usage_error (context, _("--user needs --password-stdin (a password is never "
+                                   "taken from the command line)."));
+  if (options.user == NULL && options.password_stdin)
+    return usage_error (context, _("--password-stdin needs --user."));
+  if (auth != NULL && options.user == NULL)
+    return usage_error (context, _("--auth needs --user."));
+
+  if (options.password_stdin)
+    {
+      password = read_password (&error);
+      if (password == NULL)
+        return usage_error (context, error->message);
+    }
+
+  client = pb_pop3_client_new (options.host, (guint16) options.port, options.security);
+  pb_pop3_client_set_timeout (client, (guint) options.timeout);
+  pb_pop3_client_set_ca_file (client, options.ca_file);
+  pb_pop3_client_set_pin_sha256 (client, options.pin);
+
+  run_probe (client, &options, password, &result);
+  wipe_password (password);
+
+  if (options.json)
+    print_json (client, &options, &result);
+  else
+    print_human (client, &options, &result);
+
+  status = result.error == NULL ? 0 : 1;
+  g_clear_error (&result.error);
+  g_free (options.ca_file);
+  g_free (options.pin);
+  g_free (options.user);
+  return status;
+}
