@@ -31,13 +31,28 @@ GPtrArray      *pb_account_store_get_accounts    (PbAccountStore *self);
 GPtrArray      *pb_account_store_get_load_errors (PbAccountStore *self);
 PbAccount      *pb_account_store_lookup     (PbAccountStore *self, const char *name);
 
+/* The load error of the account named @name, NULL if it loaded (or does
+ * not exist). (transfer none) */
+const GError   *pb_account_store_get_load_error (PbAccountStore *self, const char *name);
+/* The account @name whose group has a bad value, as far as it could be
+ * read (bad values left at their defaults), so that an editor can fix it
+ * and pass it to replace(). NULL if @name is not such an account.
+ * (transfer full) */
+PbAccount      *pb_account_store_dup_broken     (PbAccountStore *self, const char *name);
+
 /* Validates, refuses a duplicate name (PB_CORE_ERROR_EXISTS), adds. Does
  * not save. */
 gboolean        pb_account_store_add        (PbAccountStore *self, PbAccount *account,
                                              GError **error);
-/* Replaces the account of the same name (PB_CORE_ERROR_NOT_FOUND if none). */
+/* Replaces the account of the same name (PB_CORE_ERROR_NOT_FOUND if none),
+ * after validating it. The store keeps its own PbAccount object and copies
+ * the new values into it (so its properties notify), then emits
+ * "account-changed" with it. An account whose group had a bad value is
+ * replaced too, which fixes it. Does not save. */
 gboolean        pb_account_store_replace    (PbAccountStore *self, PbAccount *account,
                                              GError **error);
+/* Removes an account (also one whose group had a bad value); does not
+ * save, and leaves its password and state alone (the caller removes those). */
 gboolean        pb_account_store_remove     (PbAccountStore *self, const char *name,
                                              GError **error);
 
