@@ -11,6 +11,7 @@ typedef struct {
 /* Commands are added here as they are built. */
 static const PbCliCommand commands[] = {
   { "probe", pb_cli_probe },
+  { "accounts", pb_cli_accounts },
   { NULL, NULL },
 };
 
