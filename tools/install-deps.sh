@@ -14,6 +14,7 @@ PACKAGES="
   xvfb xauth x11-utils dbus dbus-x11 gnome-keyring at-spi2-core
   python3 python3-dogtail python3-gi gir1.2-gtk-3.0 trayer imagemagick
   valgrind mpop hyperfine procps time
+  groff-base
 "
 
 missing=""

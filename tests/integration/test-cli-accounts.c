@@ -431,6 +431,44 @@ test_no_keyring (void)
   g_assert_null (strstr (text, "[work]"));
 }
 
+/* Every option "accounts add/edit --help" offers is in the man page (in
+ * roff, "--host" is written "\-\-host"). */
+static void
+test_man_page_documents_options (void)
+{
+  g_autofree char *path = g_build_filename (pb_test_srcdir (), "..", "data", "popbiff.1", NULL);
+  g_autofree char *page = NULL;
+  const char *subcommands[] = { "add", "edit", "list", "remove" };
+  guint checked = 0;
+
+  g_assert_true (g_file_get_contents (path, &page, NULL, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
+    {
+      g_auto(Run) run = { 0 };
+      g_autoptr(GRegex) regex = g_regex_new ("^  (--[a-z0-9-]+)", G_REGEX_MULTILINE, 0, NULL);
+      g_autoptr(GMatchInfo) match = NULL;
+      g_autofree char *synopsis = g_strdup_printf ("accounts %s", subcommands[i]);
+
+      g_assert_nonnull (strstr (page, synopsis));
+      run_popbiff (&run, NULL, "accounts", subcommands[i], "--help", NULL);
+      g_assert_cmpint (run.status, ==, 0);
+      g_regex_match (regex, run.out, 0, &match);
+      for (; g_match_info_matches (match); g_match_info_next (match, NULL))
+        {
+          g_autofree char *option = g_match_info_fetch (match, 1);
+          g_auto(GStrv) parts = g_strsplit (option, "-", -1);
+          g_autofree char *roff = g_strjoinv ("\\-", parts);
+
+          if (g_str_equal (option, "--help"))
+            continue;
+          g_test_message ("%s: %s", subcommands[i], roff);
+          g_assert_nonnull (strstr (page, roff));
+          checked++;
+        }
+    }
+  g_assert_cmpuint (checked, >=, 30);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -446,5 +484,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/accounts/duplicate-name", test_duplicate_name);
   g_test_add_func ("/cli/accounts/broken-account-listed-and-fixed", test_broken_account_listed_and_fixed);
   g_test_add_func ("/cli/accounts/no-keyring", test_no_keyring);
+  g_test_add_func ("/cli/accounts/man-page-documents-options", test_man_page_documents_options);
   return g_test_run ();
 }
