@@ -197,7 +197,10 @@ parse_uint64 (const Field *field,
     {
       guint digit = (guchar) field->start[i] - '0';
 
-      if (digit > 9 || value > (G_MAXUINT64 - digit) / 10)
+      if (digit > 9)
+        return FALSE;
+      /* Only a 20th digit can overflow (19 nines fit in 64 bits). */
+      if (i == 19 && (value > G_MAXUINT64 / 10 || value * 10 > G_MAXUINT64 - digit))
         return FALSE;
       value = value * 10 + digit;
     }
@@ -308,20 +311,30 @@ scan_fields (char       *line,
              Field      *fields,
              guint       n)
 {
+  /* The bytes the scan stops at: 1 ends a field (TAB, LF, and NUL, which
+   * is also the sentinel after the buffer, so no end check is needed per
+   * byte), 2 marks it as escaped. */
+  static const guint8 special[256] = { ['\0'] = 1, ['\t'] = 1, ['\n'] = 1, ['\\'] = 2 };
   char *p = line;
+
+  g_assert (*end == '\0');
 
   for (guint i = 0; i < n; i++)
     {
       gboolean escaped = FALSE;
       char *start = p;
 
-      /* A NUL would end the string early: it makes the line malformed. */
-      while (p < end && *p != '\t' && *p != '\n' && *p != '\0')
+      for (;;)
         {
-          escaped |= (*p == '\\');
+          while (special[(guchar) *p] == 0)
+            p++;
+          if (*p != '\\')
+            break;
+          escaped = TRUE;
           p++;
         }
-      if (p == end || *p == '\0')
+      /* A NUL inside would end the string early: the line is malformed. */
+      if (*p == '\0')
         return NULL;
       fields[i].start = start;
       fields[i].len = p - start;
@@ -348,7 +361,6 @@ parse_record (char             *line,
   guint64 flags;
   char *nl;
 
-  *reason = _("a line is malformed");
   nl = scan_fields (line, end, f, N_FIELDS);
   if (nl == NULL)
     {
@@ -356,6 +368,8 @@ parse_record (char             *line,
        * the buffer came from the file. */
       if (memchr (line, '\0', end - line) != NULL)
         *reason = _("the file holds binary data");
+      else
+        *reason = _("a line is malformed");
       return NULL;
     }
 
@@ -368,7 +382,10 @@ parse_record (char             *line,
       !parse_string (&f[6], &record->from_address) ||
       !parse_string (&f[7], &record->subject) ||
       !parse_string (&f[8], &record->path))
-    return NULL;
+    {
+      *reason = _("a line is malformed");
+      return NULL;
+    }
   record->flags = (PbMessageFlags) flags;
   return nl + 1;
 }
