@@ -555,10 +555,11 @@ accounts_remove (int    argc,
   return status;
 }
 
+/* On stdout when asked for with --help, on stderr after a mistake. */
 static void
-print_accounts_usage (void)
+print_accounts_usage (gboolean asked)
 {
-  g_print ("%s", _("Usage:\n"
+  (asked ? g_print : g_printerr) ("%s", _("Usage:\n"
     "  popbiff accounts add NAME --host HOST --user USER [OPTION…]\n"
     "  popbiff accounts edit NAME [OPTION…]\n"
     "  popbiff accounts list [--json]\n"
@@ -584,12 +585,12 @@ pb_cli_accounts (int    argc,
   if (argc < 2)
     {
       pb_cli_printerr (_("accounts: give a subcommand: add, edit, list or remove"));
-      print_accounts_usage ();
+      print_accounts_usage (FALSE);
       return PB_EXIT_USAGE;
     }
   if (g_str_equal (argv[1], "--help") || g_str_equal (argv[1], "-h") || g_str_equal (argv[1], "help"))
     {
-      print_accounts_usage ();
+      print_accounts_usage (TRUE);
       return PB_EXIT_OK;
     }
   for (guint i = 0; i < G_N_ELEMENTS (subcommands); i++)
