@@ -472,7 +472,8 @@ parse_file (PbState *self)
   if (count > 0)
     self->loaded = block_alloc (count * sizeof (PbMessageRecord));
   self->n_loaded = (guint) count;
-  g_ptr_array_set_size (self->order, 0);
+  g_ptr_array_unref (self->order);
+  self->order = g_ptr_array_sized_new ((guint) count);
 
   line = nl + 1;
   while (line < end)
