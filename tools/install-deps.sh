@@ -15,6 +15,7 @@ PACKAGES="
   python3 python3-dogtail python3-gi gir1.2-gtk-3.0 trayer imagemagick
   valgrind mpop hyperfine procps time
   groff-base
+  gnubiff mailnag
 "
 
 missing=""
