@@ -256,8 +256,12 @@ pb_cli_table_print (PbCliTable *table)
       /* Trailing blanks of empty last cells help no one. */
       while (line->len > 0 && line->str[line->len - 1] == ' ')
         g_string_truncate (line, line->len - 1);
-      g_print ("%s\n", line->str);
+      /* The cells are data (names, subjects) in UTF-8: written as they are,
+       * like the JSON, not converted to a C locale's "?" by g_print(). */
+      g_string_append_c (line, '\n');
+      fputs (line->str, stdout);
     }
+  fflush (stdout);
 }
 
 void
