@@ -382,7 +382,10 @@ clean_leftovers (PbDelivery *self,
       path = g_build_filename (self->temp_dir, name, NULL);
       if (lstat (path, &st) != 0 || !S_ISREG (st.st_mode))
         continue;
-      if (st.st_mtime >= now || live_temp_contains (path))
+      /* Microseconds: a run killed a moment ago left files from this very
+       * second. */
+      if ((gint64) st.st_mtim.tv_sec * G_USEC_PER_SEC + st.st_mtim.tv_nsec / 1000 >= run_start ||
+          live_temp_contains (path))
         continue;
 
       writer = temp_name_writer (self, name);
@@ -601,6 +604,8 @@ pb_delivery_sink_write (GOutputStream  *stream,
     }
   else
     {
+      if (self->buffer == NULL)
+        self->buffer = g_malloc (SINK_BUFFER_SIZE);
       memcpy (self->buffer + self->buffered, data, count);
       self->buffered += count;
     }
@@ -612,12 +617,19 @@ pb_delivery_sink_write (GOutputStream  *stream,
   return (gssize) count;
 }
 
+/* An explicit flush comes at the end of a message: the buffer goes too,
+ * so a message waiting for its batch to commit holds no memory. */
 static gboolean
 pb_delivery_sink_flush (GOutputStream  *stream,
                         GCancellable   *cancellable,
                         GError        **error)
 {
-  return sink_flush_buffer (PB_DELIVERY_SINK (stream), error);
+  PbDeliverySink *self = PB_DELIVERY_SINK (stream);
+
+  if (!sink_flush_buffer (self, error))
+    return FALSE;
+  g_clear_pointer (&self->buffer, g_free);
+  return TRUE;
 }
 
 static gboolean
@@ -626,7 +638,7 @@ pb_delivery_sink_close (GOutputStream  *stream,
                         GError        **error)
 {
   /* The fd belongs to the message, which fsyncs and closes it in finish. */
-  return sink_flush_buffer (PB_DELIVERY_SINK (stream), error);
+  return pb_delivery_sink_flush (stream, cancellable, error);
 }
 
 static gboolean
@@ -696,7 +708,6 @@ pb_delivery_sink_class_init (PbDeliverySinkClass *klass)
 static void
 pb_delivery_sink_init (PbDeliverySink *self)
 {
-  self->buffer = g_malloc (SINK_BUFFER_SIZE);
   self->fd = -1;
 }
 
@@ -984,7 +995,7 @@ pb_delivery_message_finish (PbDeliveryMessage  *message,
   self = message->delivery;
   sink = message->sink;
 
-  if (!sink_flush_buffer (sink, error))
+  if (!pb_delivery_sink_flush (G_OUTPUT_STREAM (sink), NULL, error))
     goto fail;
   if (fsync (sink->fd) != 0)
     {
