@@ -5,7 +5,7 @@
 #
 #   bench/applet-idle.sh [--only popbiff,gnubiff,mailnag] [--messages N]
 #                        [--settle SECONDS] [--window SECONDS] [--plain]
-#                        [--builddir DIR] [--keep]
+#                        [--timeout SECONDS] [--builddir DIR] [--keep]
 #
 # The setting, the same for all three programs:
 # - a private Dovecot (tests/tools/dovecot-env.sh) on 127.0.0.1 with three
@@ -19,9 +19,9 @@
 #   upgrades, so it stays on TLS).
 # Each program runs twice: once until its first check is over (it learns the
 # messages, as a person's applet would have), then again to be measured:
-# - startup: process start to the end of the first check of all three
-#   accounts, read off Dovecot's log (the session's "Logged out"), the same
-#   yardstick for all three;
+# - startup: process start to the first login and to the end of the first
+#   check of all three accounts, read off Dovecot's log (a session's
+#   "Login" and "Logged out"), the same yardstick for all three;
 # - RSS and PSS from /proc/PID/smaps_rollup after that check and SETTLE s;
 # - wakeups: voluntary and involuntary context switches of all its threads
 #   over WINDOW s (from /proc/PID/task/*/status, read from outside, so the
@@ -59,20 +59,28 @@ logouts_since () {
     sort -u -t'<' -k1,1 | wc -l
 }
 
+logins_since () {
+  tail -c +"$(($1 + 1))" "$PB_DOVECOT_LOG" | grep -cE 'Login: user=<pbbench[123]>' || true
+}
+
 auth_failures_since () {
   tail -c +"$(($1 + 1))" "$PB_DOVECOT_LOG" |
     grep -E 'user=<pbbench[123]>' | grep -ciE 'auth failed|internal failure|temporary' || true
 }
 
-# Waits until all three accounts finished a session after OFFSET; prints the
-# moment (microseconds) it saw that. Fails when the program exits, a login
-# fails or TIMEOUT seconds pass.
+# Waits until all three accounts finished a session after OFFSET; prints
+# when (microseconds) it first saw one of them logged in, and when all three
+# were done. Fails when the program exits, a login fails or TIMEOUT seconds
+# pass.
 wait_first_check () {
-  local offset=$1 pid=$2 timeout=$3 deadline
+  local offset=$1 pid=$2 timeout=$3 deadline login=
   deadline=$(( $(now_us) + timeout * 1000000 ))
   while :; do
+    if [ -z "$login" ] && [ "$(logins_since "$offset")" -gt 0 ]; then
+      login=$(now_us)
+    fi
     if [ "$(logouts_since "$offset")" -ge 3 ]; then
-      now_us
+      echo "${login:-$(now_us)} $(now_us)"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -294,7 +302,7 @@ inner () {
   details="$BENCH_WORK/details.tsv"
   setup_log="$BENCH_WORK/$name/setup.log"
   logfile=$setup_log
-  local keyring_pid offset t0 t1 rss pss wakeups startup_ms mem
+  local keyring_pid offset t0 times login_ms done_ms rss pss wakeups mem
 
   trap 'stop_program; [ -z "${keyring_pid:-}" ] || kill "$keyring_pid" 2>/dev/null || true' EXIT
   trap 'exit 1' INT TERM
@@ -312,7 +320,7 @@ inner () {
   # First run: the program learns the messages.
   offset=$(log_size)
   start_program prime
-  wait_first_check "$offset" "$prog_pid" 300 >/dev/null || return 1
+  wait_first_check "$offset" "$prog_pid" "$BENCH_TIMEOUT" >/dev/null || return 1
   sleep 2
   stop_program
 
@@ -320,8 +328,9 @@ inner () {
   offset=$(log_size)
   t0=$(now_us)
   start_program measure
-  t1=$(wait_first_check "$offset" "$prog_pid" 300) || return 1
-  startup_ms=$(( (t1 - t0) / 1000 ))
+  times=$(wait_first_check "$offset" "$prog_pid" "$BENCH_TIMEOUT") || return 1
+  login_ms=$(( (${times% *} - t0) / 1000 ))
+  done_ms=$(( (${times#* } - t0) / 1000 ))
   sleep "$BENCH_SETTLE"
   kill -0 "$prog_pid" 2>/dev/null || { say "$name exited while idle (see $logfile)"; return 1; }
   wakeups=$(count_wakeups "$prog_pid" "$BENCH_WINDOW")
@@ -330,9 +339,9 @@ inner () {
   rss=${mem% *}
   pss=${mem#* }
   stop_program
-  printf '%s\t%s\t%s\t%s\t%s\n' "$name" "$rss" "$pss" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rss" "$pss" \
     "$(awk -v w="$wakeups" -v s="$BENCH_WINDOW" 'BEGIN {printf "%.1f", w * 60 / s}')" \
-    "$startup_ms" >>"$BENCH_WORK/results.tsv"
+    "$login_ms" "$done_ms" >>"$BENCH_WORK/results.tsv"
 }
 
 if [ "${1:-}" = "--inner" ]; then
@@ -356,6 +365,7 @@ window=60
 security=tls
 builddir=${PB_BUILDDIR:-$top/build}
 keep=0
+timeout=300
 while [ $# -gt 0 ]; do
   case $1 in
     --only) programs=$(echo "$2" | tr ',' ' '); shift 2 ;;
@@ -364,12 +374,13 @@ while [ $# -gt 0 ]; do
     --window) window=$2; shift 2 ;;
     --plain) security=plain; shift ;;
     --builddir) builddir=$(cd "$2" && pwd); shift 2 ;;
+    --timeout) timeout=$2; shift 2 ;;
     --keep) keep=1; shift ;;
     -h|--help) usage ;;
     *) say "unknown argument: $1"; usage ;;
   esac
 done
-case "$messages$settle$window" in *[!0-9]*) usage ;; esac
+case "$messages$settle$window$timeout" in *[!0-9]*) usage ;; esac
 [ "$window" -ge 10 ] || { say "--window must be at least 10 seconds"; exit 2; }
 
 missing=""
@@ -475,7 +486,7 @@ for p in $programs; do
   HOME="$d/home" XDG_DATA_HOME="$d/data" XDG_CONFIG_HOME="$d/config" \
     XDG_CACHE_HOME="$d/cache" XDG_STATE_HOME="$d/state" XDG_RUNTIME_DIR="$d/runtime" \
     BENCH_WORK="$work" BENCH_BUILDDIR="$builddir" BENCH_SECURITY="$security" \
-    BENCH_SETTLE="$settle" BENCH_WINDOW="$window" BENCH_KEYRING_PASSWORD=bench \
+    BENCH_SETTLE="$settle" BENCH_WINDOW="$window" BENCH_TIMEOUT="$timeout" BENCH_KEYRING_PASSWORD=bench \
     setsid dbus-run-session --config-file="$d/session.conf" -- bash "$self" --inner "$p" &
   session_pid=$!
   wait "$session_pid" || status=$?
@@ -490,23 +501,27 @@ done
 if [ "$security" = tls ]; then how="POP3S (implicit TLS, test CA)"; else how="plain POP3 (USER/PASS in clear)"; fi
 printf '\nIdle applets: 3 POP3 accounts, %s messages, %s on 127.0.0.1\n' "$messages" "$how"
 printf 'idle = %s s after the first check, counted over %s s; %s\n\n' "$settle" "$window" "$(nproc) cores, $(uname -r)"
-printf '%-9s %8s %8s %12s %18s\n' program "RSS MiB" "PSS MiB" wakeups/min "first check (s)"
+row () { printf '%-9s %8s %8s %12s %12s %12s\n' "$@"; }
+row program "RSS MiB" "PSS MiB" wakeups/min "1st login s" "1st check s"
 for p in $programs; do
   line=$(grep "^$p	" "$work/results.tsv" || true)
   if [ -z "$line" ]; then
-    printf '%-9s %8s %8s %12s %18s\n' "$p" - - - failed
+    row "$p" - - - - failed
     continue
   fi
-  IFS='	' read -r _ rss pss wake start <<<"$line"
-  printf '%-9s %8.1f %8.1f %12s %18.2f\n' "$p" \
-    "$(awk -v k="$rss" 'BEGIN {print k / 1024}')" "$(awk -v k="$pss" 'BEGIN {print k / 1024}')" \
-    "$wake" "$(awk -v m="$start" 'BEGIN {print m / 1000}')"
+  IFS='	' read -r _ rss pss wake login finished <<<"$line"
+  row "$p" \
+    "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" \
+    "$(awk -v k="$pss" 'BEGIN {printf "%.1f", k / 1024}')" "$wake" \
+    "$(awk -v m="$login" 'BEGIN {printf "%.2f", m / 1000}')" \
+    "$(awk -v m="$finished" 'BEGIN {printf "%.2f", m / 1000}')"
 done
 if [ -s "$work/details.tsv" ]; then
   printf '\nthreads that woke in the window (program, thread, switches):\n'
   sort -t'	' -k1,1 -k3,3nr "$work/details.tsv" | sed 's/^/  /'
 fi
-printf '\nfirst check = process start to Dovecot logging the end of all three sessions.\n'
+printf '\n1st login = process start to the first of its logins in Dovecot'"'"'s log;\n'
+printf '1st check = process start to Dovecot logging the end of all three sessions.\n'
 printf 'gnubiff: its defaults but no sound; it reads at most 100 messages per mailbox (max_mail).\n'
 printf 'Mailnag: notifications plugin only (no sound); GIO base network monitor.\n'
 if [ -n "$failed" ]; then
