@@ -3,10 +3,17 @@
  * The loaded GKeyFile is kept as the document and edited in place, so that
  * a save keeps the person's comments, keys this version does not know, and
  * the groups that did not load (a typo in one account must not make the
- * next "accounts add" delete it). */
+ * next "accounts add" delete it).
+ *
+ * The applet and "popbiff accounts" may both change the file. A save first
+ * looks whether the file changed on disk since it was read; if so, it
+ * applies only this store's own changes (the accounts it added, replaced
+ * or removed) to the file as it is now, and reloads, so neither side's
+ * changes are lost. */
 #include <errno.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
+#include <sys/stat.h>
 
 #include "pb-account-store.h"
 #include "pb-core-error.h"
@@ -21,7 +28,23 @@ struct _PbAccountStore
   GHashTable *broken;       /* name -> PbAccount (owned), read as far as possible */
   GHashTable *errors;       /* name -> GError (owned), one per broken account */
   GPtrArray  *load_errors;  /* GError (borrowed from errors), sorted by account name */
+
+  /* Changes since the file was last read or written: name -> Pending. */
+  GHashTable *pending;
+  /* What the file looked like then (exists = FALSE: it did not). */
+  struct {
+    gboolean        exists;
+    dev_t           dev;
+    ino_t           ino;
+    off_t           size;
+    struct timespec mtime;
+  } stamp;
 };
+
+typedef enum {
+  PENDING_WRITE = 1,
+  PENDING_REMOVE,
+} Pending;
 
 G_DEFINE_TYPE (PbAccountStore, pb_account_store, G_TYPE_OBJECT)
 
@@ -314,6 +337,46 @@ write_group (GKeyFile  *keyfile,
   g_key_file_set_boolean (keyfile, name, KEY_ENABLED, pb_account_get_enabled (account));
 }
 
+/* Changes on disk */
+
+static void
+take_stamp (PbAccountStore *self)
+{
+  struct stat st;
+
+  memset (&self->stamp, 0, sizeof self->stamp);
+  if (stat (self->path, &st) != 0)
+    return;
+  self->stamp.exists = TRUE;
+  self->stamp.dev = st.st_dev;
+  self->stamp.ino = st.st_ino;
+  self->stamp.size = st.st_size;
+  self->stamp.mtime = st.st_mtim;
+}
+
+/* A save replaces the file (a new inode), so any writer shows here. */
+static gboolean
+changed_on_disk (PbAccountStore *self)
+{
+  struct stat st;
+
+  if (stat (self->path, &st) != 0)
+    return self->stamp.exists;
+  return !self->stamp.exists ||
+         st.st_dev != self->stamp.dev || st.st_ino != self->stamp.ino ||
+         st.st_size != self->stamp.size ||
+         st.st_mtim.tv_sec != self->stamp.mtime.tv_sec ||
+         st.st_mtim.tv_nsec != self->stamp.mtime.tv_nsec;
+}
+
+static void
+set_pending (PbAccountStore *self,
+             const char     *name,
+             Pending         pending)
+{
+  g_hash_table_replace (self->pending, g_strdup (name), GINT_TO_POINTER (pending));
+}
+
 /* The account list */
 
 static int
@@ -414,6 +477,8 @@ pb_account_store_load (PbAccountStore  *self,
       g_clear_error (&local_error);
     }
 
+  take_stamp (self);
+  g_hash_table_remove_all (self->pending);
   g_hash_table_remove_all (self->broken);
   g_hash_table_remove_all (self->errors);
   groups = g_key_file_get_groups (keyfile, NULL);
@@ -482,13 +547,47 @@ pb_account_store_save (PbAccountStore  *self,
   g_autoptr(GError) local_error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *data = NULL;
+  gboolean merged = FALSE;
   gsize len;
 
   g_return_val_if_fail (PB_IS_ACCOUNT_STORE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  for (guint i = 0; i < self->accounts->len; i++)
-    write_group (self->keyfile, g_ptr_array_index (self->accounts, i));
+  if (changed_on_disk (self))
+    {
+      g_autoptr(GKeyFile) disk = g_key_file_new ();
+      GHashTableIter iter;
+      gpointer name, pending;
+
+      if (!g_key_file_load_from_file (disk, self->path,
+                                      G_KEY_FILE_KEEP_COMMENTS | G_KEY_FILE_KEEP_TRANSLATIONS,
+                                      &local_error) &&
+          !g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT))
+        {
+          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_CONFIG,
+                       _("“%s” was changed by another program and cannot be read now, so the accounts were not saved: %s"),
+                       self->path, local_error->message);
+          return FALSE;
+        }
+      g_clear_error (&local_error);
+
+      g_hash_table_iter_init (&iter, self->pending);
+      while (g_hash_table_iter_next (&iter, &name, &pending))
+        {
+          PbAccount *account = pb_account_store_lookup (self, name);
+
+          if (GPOINTER_TO_INT (pending) == PENDING_REMOVE)
+            g_key_file_remove_group (disk, name, NULL);
+          else if (account != NULL)
+            write_group (disk, account);
+        }
+      g_key_file_unref (self->keyfile);
+      self->keyfile = g_steal_pointer (&disk);
+      merged = TRUE;
+    }
+  else
+    for (guint i = 0; i < self->accounts->len; i++)
+      write_group (self->keyfile, g_ptr_array_index (self->accounts, i));
   data = g_key_file_to_data (self->keyfile, &len, NULL);
 
   dir = g_path_get_dirname (self->path);
@@ -508,6 +607,16 @@ pb_account_store_save (PbAccountStore  *self,
       g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
                    _("Could not save the accounts in “%s”: %s"),
                    self->path, local_error->message);
+      return FALSE;
+    }
+  take_stamp (self);
+  g_hash_table_remove_all (self->pending);
+
+  /* Take in what the other program changed (its accounts appear with
+   * "account-added" and so on); ours are in the file already. */
+  if (merged && !pb_account_store_load (self, &local_error))
+    {
+      g_propagate_error (error, g_steal_pointer (&local_error));
       return FALSE;
     }
   return TRUE;
@@ -588,6 +697,7 @@ pb_account_store_add (PbAccountStore  *self,
 
   g_ptr_array_add (self->accounts, g_object_ref (account));
   g_ptr_array_sort (self->accounts, compare_accounts);
+  set_pending (self, name, PENDING_WRITE);
   g_signal_emit (self, signals[ACCOUNT_ADDED], 0, account);
   return TRUE;
 }
@@ -615,6 +725,7 @@ pb_account_store_replace (PbAccountStore  *self,
   if (!pb_account_validate (account, error))
     return FALSE;
 
+  set_pending (self, name, PENDING_WRITE);
   if (stored == NULL)
     {
       /* A broken account, fixed: it joins the others. */
@@ -651,6 +762,7 @@ pb_account_store_remove (PbAccountStore  *self,
       g_hash_table_remove (self->broken, name);
       g_hash_table_remove (self->errors, name);
       rebuild_load_errors (self);
+      set_pending (self, name, PENDING_REMOVE);
       return TRUE;
     }
   if (!find_index (self, name, &index))
@@ -662,6 +774,7 @@ pb_account_store_remove (PbAccountStore  *self,
 
   account = g_ptr_array_steal_index (self->accounts, index);
   g_key_file_remove_group (self->keyfile, name, NULL);
+  set_pending (self, name, PENDING_REMOVE);
   g_signal_emit (self, signals[ACCOUNT_REMOVED], 0, account);
   return TRUE;
 }
@@ -692,6 +805,7 @@ pb_account_store_finalize (GObject *object)
   g_ptr_array_unref (self->load_errors);
   g_hash_table_unref (self->broken);
   g_hash_table_unref (self->errors);
+  g_hash_table_unref (self->pending);
 
   G_OBJECT_CLASS (pb_account_store_parent_class)->finalize (object);
 }
@@ -723,4 +837,5 @@ pb_account_store_init (PbAccountStore *self)
   self->load_errors = g_ptr_array_new ();
   self->broken = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_object_unref);
   self->errors = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, (GDestroyNotify) g_error_free);
+  self->pending = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

@@ -458,6 +458,52 @@ test_reload_reports_changes (void)
   g_assert_cmpstr (pb_account_get_host (kept), ==, "h2");
 }
 
+/* The applet and "popbiff accounts" share the file: a save never drops what
+ * the other one changed since this store read it. */
+static void
+test_two_writers_keep_both_changes (void)
+{
+  g_autoptr(PbAccountStore) applet = NULL;
+  g_autoptr(PbAccountStore) cli = NULL;
+  g_autoptr(PbAccount) mine = make_account ("mine", "a.example.org");
+  g_autoptr(PbAccount) theirs = make_account ("theirs", "b.example.org");
+  g_autoptr(PbAccount) edited = NULL;
+  g_autoptr(PbAccountStore) after = NULL;
+  g_autoptr(GPtrArray) log = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *text = NULL;
+
+  write_config ("# shared\n[old]\nhost=h\nuser=u\n[gone]\nhost=h\nuser=u\n");
+  applet = load_store ();
+  cli = load_store ();
+  g_signal_connect (applet, "account-added", G_CALLBACK (on_added), log);
+
+  /* The CLI adds one and removes one... */
+  g_assert_true (pb_account_store_add (cli, theirs, NULL));
+  g_assert_true (pb_account_store_remove (cli, "gone", NULL));
+  g_assert_true (pb_account_store_save (cli, NULL));
+
+  /* ...then the applet, which read the file before, adds and edits. */
+  g_assert_true (pb_account_store_add (applet, mine, NULL));
+  edited = pb_account_copy (pb_account_store_lookup (applet, "old"));
+  pb_account_set_port (edited, 1995);
+  g_assert_true (pb_account_store_replace (applet, edited, NULL));
+  g_assert_true (pb_account_store_save (applet, NULL));
+
+  after = load_store ();
+  g_assert_nonnull (pb_account_store_lookup (after, "mine"));
+  g_assert_nonnull (pb_account_store_lookup (after, "theirs"));
+  g_assert_null (pb_account_store_lookup (after, "gone"));
+  g_assert_cmpuint (pb_account_get_port (pb_account_store_lookup (after, "old")), ==, 1995);
+  text = read_config ();
+  g_assert_nonnull (strstr (text, "# shared"));
+
+  /* The applet now knows the CLI's account too, and said so. */
+  g_assert_nonnull (pb_account_store_lookup (applet, "theirs"));
+  g_assert_null (pb_account_store_lookup (applet, "gone"));
+  g_ptr_array_add (log, NULL);
+  g_assert_true (g_strv_contains ((const char * const *) log->pdata, "added:theirs"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -478,5 +524,6 @@ main (int argc, char **argv)
                    test_signals_and_replace_keeps_object);
   g_test_add_func ("/core/account-store/remove-then-save-drops-group", test_remove_then_save_drops_group);
   g_test_add_func ("/core/account-store/reload-reports-changes", test_reload_reports_changes);
+  g_test_add_func ("/core/account-store/two-writers-keep-both-changes", test_two_writers_keep_both_changes);
   return g_test_run ();
 }
