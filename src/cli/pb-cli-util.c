@@ -1,6 +1,7 @@
 /* pb-cli-util.c: what every headless command shares. */
 #include <errno.h>
 #include <glib/gi18n.h>
+#include <signal.h>
 #include <stdio.h>
 #include <string.h>
 #include <termios.h>
@@ -294,10 +295,23 @@ pb_cli_password_free (char *password)
   g_free (password);
 }
 
+/* The terminal as it was before echo was turned off, for the signal
+ * handler: Ctrl-C at the prompt must not leave the shell without echo. */
+static struct termios saved_terminal;
+
+static void
+restore_terminal_and_die (int signum)
+{
+  tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved_terminal);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
 char *
 pb_cli_read_password (GError **error)
 {
-  struct termios saved, quiet;
+  struct termios quiet;
+  struct sigaction on_signal = { 0 }, old_int, old_term, old_hup;
   gboolean echo_off = FALSE;
   char *buffer;
   gsize len = 0;
@@ -308,12 +322,23 @@ pb_cli_read_password (GError **error)
   if (isatty (STDIN_FILENO))
     {
       g_printerr (_("Password: "));
-      if (tcgetattr (STDIN_FILENO, &saved) == 0)
+      if (tcgetattr (STDIN_FILENO, &saved_terminal) == 0)
         {
-          quiet = saved;
+          on_signal.sa_handler = restore_terminal_and_die;
+          sigemptyset (&on_signal.sa_mask);
+          sigaction (SIGINT, &on_signal, &old_int);
+          sigaction (SIGTERM, &on_signal, &old_term);
+          sigaction (SIGHUP, &on_signal, &old_hup);
+          quiet = saved_terminal;
           quiet.c_lflag &= ~(tcflag_t) ECHO;
           quiet.c_lflag |= ECHONL;
           echo_off = tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet) == 0;
+          if (!echo_off)
+            {
+              sigaction (SIGINT, &old_int, NULL);
+              sigaction (SIGTERM, &old_term, NULL);
+              sigaction (SIGHUP, &old_hup, NULL);
+            }
         }
     }
 
@@ -339,7 +364,12 @@ pb_cli_read_password (GError **error)
   buffer[MIN (len, PASSWORD_MAX + 1)] = '\0';
 
   if (echo_off)
-    tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
+    {
+      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved_terminal);
+      sigaction (SIGINT, &old_int, NULL);
+      sigaction (SIGTERM, &old_term, NULL);
+      sigaction (SIGHUP, &old_hup, NULL);
+    }
 
   /* "echo secret | popbiff ... --password-stdin" sends "secret\n"; a file
    * written on Windows "secret\r\n". */
