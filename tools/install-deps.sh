@@ -13,7 +13,7 @@ PACKAGES="
   dovecot-core dovecot-pop3d openssl gnutls-bin
   xvfb xauth x11-utils dbus dbus-x11 gnome-keyring at-spi2-core
   python3 python3-dogtail python3-gi gir1.2-gtk-3.0 trayer imagemagick
-  valgrind mpop hyperfine procps time
+  valgrind mpop hyperfine procps time libgnutls28-dev
   groff-base
   gnubiff mailnag
 "

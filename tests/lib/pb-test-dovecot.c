@@ -35,7 +35,7 @@ struct _PbTestDovecot {
   char        *conf_path;
   char        *log_path;     /* Dovecot's own log (log_path) */
   char        *stderr_path;  /* the master's stderr: early fatal errors */
-  char        *passwd_path;
+  char        *passwd_dir;   /* one passwd-file per user */
   char        *ca_file;
   char        *cert_file;
   char        *key_file;
@@ -238,13 +238,16 @@ write_config (PbTestDovecot  *self,
     "ssl = yes\n"
     "ssl_cert = <%s\n"
     "ssl_key = <%s\n"
+    /* A file per user: Dovecot rereads a changed passwd-file at most once
+     * a second, so a user added right after a login would be unknown; a
+     * new file is read when first needed. */
     "passdb {\n"
     "  driver = passwd-file\n"
-    "  args = scheme=PLAIN username_format=%%u %s\n"
+    "  args = scheme=PLAIN username_format=%%u %s/%%u\n"
     "}\n"
     "userdb {\n"
     "  driver = passwd-file\n"
-    "  args = username_format=%%u %s\n"
+    "  args = username_format=%%u %s/%%u\n"
     "}\n"
     "service pop3-login {\n"
     "  chroot =\n"
@@ -265,7 +268,7 @@ write_config (PbTestDovecot  *self,
     run_dir, state_dir, self->log_path, self->token,
     a->internal_user, a->internal_group, a->login_user,
     a->mail_user, a->mail_group, mail_root,
-    self->cert_file, self->key_file, self->passwd_path, self->passwd_path,
+    self->cert_file, self->key_file, self->passwd_dir, self->passwd_dir,
     self->plain_port, self->tls_port);
 
   return write_file (self->conf_path, conf, 0644, error);
@@ -530,7 +533,7 @@ pb_test_dovecot_add_user (PbTestDovecot *self,
                           const char    *password,
                           GError       **error)
 {
-  g_autofree char *passwd = NULL;
+  g_autofree char *path = NULL;
   g_autofree char *mail_root = g_build_filename (self->dir, "mail", NULL);
   g_autofree char *line = NULL;
 
@@ -549,11 +552,22 @@ pb_test_dovecot_add_user (PbTestDovecot *self,
     return FALSE;
 
   /* user:{PLAIN}password:uid:gid:gecos:home:shell; empty uid/gid mean
-   * mail_uid/mail_gid. Dovecot rereads the file when it changes. */
-  if (!g_file_get_contents (self->passwd_path, &passwd, NULL, NULL))
-    passwd = g_strdup ("");
-  line = g_strdup_printf ("%s%s:{PLAIN}%s::::%s/%s::\n", passwd, user, password, mail_root, user);
-  return write_file (self->passwd_path, line, 0644, error);
+   * mail_uid/mail_gid. */
+  if (g_mkdir_with_parents (self->passwd_dir, 0755) != 0)
+    {
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errno),
+                   "Cannot create %s: %s", self->passwd_dir, g_strerror (errno));
+      return FALSE;
+    }
+  path = g_build_filename (self->passwd_dir, user, NULL);
+  if (g_file_test (path, G_FILE_TEST_EXISTS))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS,
+                   "The test user “%s” exists already", user);
+      return FALSE;
+    }
+  line = g_strdup_printf ("%s:{PLAIN}%s::::%s/%s::\n", user, password, mail_root, user);
+  return write_file (path, line, 0644, error);
 }
 
 static void free_struct (PbTestDovecot *self);
@@ -589,7 +603,7 @@ start_in (const char *dir,
   self->conf_path = g_build_filename (dir, "dovecot.conf", NULL);
   self->log_path = g_build_filename (dir, "dovecot.log", NULL);
   self->stderr_path = g_build_filename (dir, "dovecot.stderr", NULL);
-  self->passwd_path = g_build_filename (dir, "passwd", NULL);
+  self->passwd_dir = g_build_filename (dir, "users", NULL);
   self->ca_file = g_build_filename (dir, "ca.pem", NULL);
   self->cert_file = g_build_filename (dir, "server.pem", NULL);
   self->key_file = g_build_filename (dir, "server.key", NULL);
@@ -732,7 +746,7 @@ pb_test_dovecot_attach (const char *dir,
   self->conf_path = g_build_filename (dir, "dovecot.conf", NULL);
   self->log_path = g_build_filename (dir, "dovecot.log", NULL);
   self->stderr_path = g_build_filename (dir, "dovecot.stderr", NULL);
-  self->passwd_path = g_build_filename (dir, "passwd", NULL);
+  self->passwd_dir = g_build_filename (dir, "users", NULL);
   self->ca_file = g_build_filename (dir, "ca.pem", NULL);
   self->cert_file = g_build_filename (dir, "server.pem", NULL);
   self->key_file = g_build_filename (dir, "server.key", NULL);
@@ -777,7 +791,7 @@ free_struct (PbTestDovecot *self)
   g_free (self->conf_path);
   g_free (self->log_path);
   g_free (self->stderr_path);
-  g_free (self->passwd_path);
+  g_free (self->passwd_dir);
   g_free (self->ca_file);
   g_free (self->cert_file);
   g_free (self->key_file);
