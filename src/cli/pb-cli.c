@@ -12,6 +12,7 @@ typedef struct {
 static const PbCliCommand commands[] = {
   { "probe", pb_cli_probe },
   { "accounts", pb_cli_accounts },
+  { "fetch", pb_cli_fetch },
   { NULL, NULL },
 };
 

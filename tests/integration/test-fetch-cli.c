@@ -1,0 +1,279 @@
+/* "popbiff fetch …" as a script runs it: the built binary, a private
+ * keyring (tests/tools/with-keyring.sh), a real Dovecot, isolated XDG
+ * dirs. The --json output is the contract's array; exit codes are 0, 1, 2. */
+#include <json-glib/json-glib.h>
+
+#include "pb-test-dovecot.h"
+#include "pb-test-mail.h"
+#include "pb-test-util.h"
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* GLib's test isolation moves the dirs for this process only: hand them to
+ * popbiff explicitly. */
+static void
+run_popbiff (Run        *run,
+             const char *input,
+             ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list args;
+
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+
+  g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
+  va_start (args, input);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
+}
+
+static gboolean
+have_keyring (void)
+{
+  const char *mode = g_getenv ("PB_TEST_KEYRING");
+
+  if (mode != NULL && g_str_equal (mode, "keyring"))
+    return TRUE;
+  g_test_skip ("not run under tests/tools/with-keyring.sh");
+  return FALSE;
+}
+
+/* A Dovecot with the awkward messages and an account "mail" for it, its
+ * password in the keyring. */
+static PbTestDovecot *
+setup_account (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PbTestDovecot) dovecot = pb_test_dovecot_start (&error);
+  g_autofree char *port = NULL;
+  g_autofree char *password = NULL;
+  g_auto(Run) add = { 0 };
+
+  g_assert_no_error (error);
+  if (dovecot == NULL)
+    return NULL;
+
+  for (int kind = 0; kind < PB_TEST_MAIL_N_KINDS; kind++)
+    {
+      g_autoptr(GBytes) message = pb_test_mail_awkward (kind);
+
+      g_assert_true (pb_test_dovecot_deliver (dovecot, NULL, message, &error));
+      g_assert_no_error (error);
+    }
+
+  port = g_strdup_printf ("%u", pb_test_dovecot_get_tls_port (dovecot));
+  password = g_strdup_printf ("%s\n", pb_test_dovecot_get_password (dovecot));
+  run_popbiff (&add, password, "accounts", "add", "mail",
+               "--host", pb_test_dovecot_get_host (dovecot), "--port", port,
+               "--user", pb_test_dovecot_get_user (dovecot),
+               "--ca-file", pb_test_dovecot_get_ca_file (dovecot),
+               "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  return g_steal_pointer (&dovecot);
+}
+
+static JsonArray *
+parse_array (JsonParser *parser,
+             const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)));
+  return json_node_get_array (json_parser_get_root (parser));
+}
+
+static void
+test_json_contract (void)
+{
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) again_parser = json_parser_new ();
+  g_auto(Run) first = { 0 };
+  g_auto(Run) again = { 0 };
+  JsonArray *results;
+
+  if (!have_keyring () || (dovecot = setup_account ()) == NULL)
+    return;
+
+  run_popbiff (&first, NULL, "fetch", "mail", "--json", NULL);
+  g_assert_cmpint (first.status, ==, 0);
+  results = parse_array (parser, first.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, PB_TEST_MAIL_N_KINDS);
+  for (guint i = 0; i < json_array_get_length (results); i++)
+    {
+      JsonObject *result = json_array_get_object_element (results, i);
+      const char *path = json_object_get_string_member (result, "path");
+      g_autofree char *maildir_new = g_build_filename (g_get_home_dir (), "Mail", "mail", "new", NULL);
+
+      g_assert_cmpuint (json_object_get_size (result), ==, 4);
+      g_assert_nonnull (json_object_get_string_member (result, "uidl"));
+      g_assert_true (json_object_get_boolean_member (result, "ok"));
+      g_assert_true (json_object_get_null_member (result, "error"));
+      /* The default folder: $HOME/Mail/<account>, a Maildir. */
+      g_assert_true (g_str_has_prefix (path, maildir_new));
+      g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    }
+
+  /* Nothing new: an empty array, exit 0. */
+  run_popbiff (&again, NULL, "fetch", "mail", "--json", NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_cmpuint (json_array_get_length (parse_array (again_parser, again.out)), ==, 0);
+}
+
+static void
+test_uidls_delete_and_failures (void)
+{
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) listing_parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GPtrArray) server = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *eml = NULL;
+  g_auto(Run) all = { 0 };
+  g_auto(Run) chosen = { 0 };
+  JsonArray *listed;
+  JsonArray *results;
+  const char *first_uidl;
+  const char *second_uidl;
+  JsonObject *missing;
+
+  if (!have_keyring () || (dovecot = setup_account ()) == NULL)
+    return;
+
+  /* Everything as .eml files in a folder of our choosing. */
+  eml = g_build_filename (g_get_home_dir (), "eml", NULL);
+  run_popbiff (&all, NULL, "fetch", "mail", "--all", "--format", "eml", "--folder", eml, "--json", NULL);
+  g_assert_cmpint (all.status, ==, 0);
+  listed = parse_array (listing_parser, all.out);
+  g_assert_cmpuint (json_array_get_length (listed), ==, PB_TEST_MAIL_N_KINDS);
+  g_assert_true (g_str_has_suffix (json_object_get_string_member (json_array_get_object_element (listed, 0), "path"),
+                                   ".eml"));
+  first_uidl = json_object_get_string_member (json_array_get_object_element (listed, 0), "uidl");
+  second_uidl = json_object_get_string_member (json_array_get_object_element (listed, 1), "uidl");
+
+  /* Named again (downloaded before, so fetched again), deleted, and one
+   * that is not there: exit 1, the array says which. */
+  run_popbiff (&chosen, NULL, "fetch", "mail", first_uidl, "no-such-uidl", second_uidl,
+               "--delete", "--json", NULL);
+  g_assert_cmpint (chosen.status, ==, 1);
+  results = parse_array (parser, chosen.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 3);
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (results, 0), "ok"));
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (results, 2), "ok"));
+  missing = json_array_get_object_element (results, 1);
+  g_assert_cmpstr (json_object_get_string_member (missing, "uidl"), ==, "no-such-uidl");
+  g_assert_false (json_object_get_boolean_member (missing, "ok"));
+  g_assert_true (json_object_get_null_member (missing, "path"));
+  g_assert_nonnull (json_object_get_string_member (json_object_get_object_member (missing, "error"), "kind"));
+
+  server = pb_test_dovecot_list_messages (dovecot, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (server->len, ==, PB_TEST_MAIL_N_KINDS - 2);
+}
+
+static void
+test_unreachable_server (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(Run) add = { 0 };
+  g_auto(Run) fetch = { 0 };
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+  JsonArray *results;
+  JsonObject *result;
+  guint16 free_port;
+
+  if (!have_keyring ())
+    return;
+
+  /* A port nobody listens on: take a free one and close it again. */
+  free_port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  g_socket_listener_close (listener);
+  port = g_strdup_printf ("%u", free_port);
+
+  run_popbiff (&add, "secret\n", "accounts", "add", "gone", "--host", "127.0.0.1",
+               "--port", port, "--user", "u", "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  /* The job fails as a whole: one element without a UIDL says why. */
+  run_popbiff (&fetch, NULL, "fetch", "gone", "--json", NULL);
+  g_assert_cmpint (fetch.status, ==, 1);
+  results = parse_array (parser, fetch.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 1);
+  result = json_array_get_object_element (results, 0);
+  g_assert_true (json_object_get_null_member (result, "uidl"));
+  g_assert_false (json_object_get_boolean_member (result, "ok"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "error"), "kind"),
+                   ==, "network");
+}
+
+static void
+test_bad_command_line (void)
+{
+  static const char * const cases[][4] = {
+    { "fetch", NULL },
+    { "fetch", "x", "--format", "mbox" },
+    { "fetch", "x", "--all", "some-uidl" },
+    { "fetch", "no-such-account", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Run) run = { 0 };
+
+      run_popbiff (&run, NULL, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+      g_assert_cmpint (run.status, ==, 2);
+      g_assert_cmpstr (run.out, ==, "");
+      g_assert_true (g_str_has_prefix (run.err, "popbiff: "));
+    }
+}
+
+int
+main (int argc, char **argv)
+{
+  pb_test_init (&argc, &argv);
+
+  g_test_add_func ("/cli/fetch/json-contract", test_json_contract);
+  g_test_add_func ("/cli/fetch/uidls-delete-and-failures", test_uidls_delete_and_failures);
+  g_test_add_func ("/cli/fetch/unreachable-server", test_unreachable_server);
+  g_test_add_func ("/cli/fetch/bad-command-line", test_bad_command_line);
+
+  return g_test_run ();
+}
