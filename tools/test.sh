@@ -33,10 +33,7 @@ meson test -C build --print-errorlogs --num-processes 2
 echo "== tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
 meson compile -C build-asan
-ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:fast_unwind_on_malloc=0 \
-UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp":print_suppressions=0 \
-  meson test -C build-asan --print-errorlogs --num-processes 2 --timeout-multiplier 3
+meson test -C build-asan --setup sanitize --print-errorlogs --num-processes 2
 
 if [ -x tools/fuzz.sh ]; then
   echo "== fuzzing"
