@@ -398,18 +398,26 @@ handle_cancellations (gpointer user_data)
       return G_SOURCE_REMOVE;
     }
 
-  for (GList *l = self->pending.head; l != NULL;)
-    {
-      Command *command = l->data;
-      GList *next = l->next;
+  /* Unlink first, answer after: a callback may touch the queue. */
+  {
+    GQueue dropped = G_QUEUE_INIT;
+    Command *command;
 
-      if (command->cancellable != NULL && g_cancellable_is_cancelled (command->cancellable))
-        {
-          g_queue_delete_link (&self->pending, l);
-          command_return (command, g_error_copy (cancelled));
-        }
-      l = next;
-    }
+    for (GList *l = self->pending.head; l != NULL;)
+      {
+        GList *next = l->next;
+
+        command = l->data;
+        if (command->cancellable != NULL && g_cancellable_is_cancelled (command->cancellable))
+          {
+            g_queue_unlink (&self->pending, l);
+            g_queue_push_tail_link (&dropped, l);
+          }
+        l = next;
+      }
+    while ((command = g_queue_pop_head (&dropped)) != NULL)
+      command_return (command, g_error_copy (cancelled));
+  }
   return G_SOURCE_REMOVE;
 }
 
@@ -421,6 +429,8 @@ on_cancelled (GCancellable *cancellable,
   PbPop3Client *self = user_data;
   GSource *source = g_idle_source_new ();
 
+  /* As urgent as the I/O that might otherwise send the command first. */
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
   g_source_set_callback (source, handle_cancellations, g_object_ref (self), g_object_unref);
   g_source_set_static_name (source, "[popbiff] pop3 cancellation");
   g_source_attach (source, self->context);
@@ -486,7 +496,10 @@ static void
 pump_writes (PbPop3Client *self)
 {
   g_autoptr(GString) batch = NULL;
+  g_autoptr(GError) cancelled = NULL;
+  GQueue dropped = G_QUEUE_INIT;
   gboolean sensitive = FALSE;
+  Command *command;
   guint window;
   gpointer *data;
 
@@ -494,10 +507,15 @@ pump_writes (PbPop3Client *self)
     return;
 
   window = has_capability (self, "PIPELINING") ? MAX (self->pipeline_window, 1) : 1;
-  while (!g_queue_is_empty (&self->pending))
+  while ((command = g_queue_peek_head (&self->pending)) != NULL)
     {
-      Command *command = g_queue_peek_head (&self->pending);
-
+      /* Cancelled while it waited: never send it. It is answered below,
+       * once the queues are consistent, since its callback may queue more. */
+      if (command->cancellable != NULL && g_cancellable_is_cancelled (command->cancellable))
+        {
+          g_queue_push_tail (&dropped, g_queue_pop_head (&self->pending));
+          continue;
+        }
       if (self->in_flight.length >= window || in_flight_exclusive (self))
         break;
       if ((command->flags & COMMAND_EXCLUSIVE) && !g_queue_is_empty (&self->in_flight))
@@ -517,21 +535,29 @@ pump_writes (PbPop3Client *self)
         g_debug ("C: %.*s", (int) strlen (command->line) - 2, command->line);
     }
 
-  if (batch == NULL)
-    return;
+  if (batch != NULL)
+    {
+      self->writing = TRUE;
+      update_timer (self);
+      data = g_new (gpointer, 4);
+      data[0] = g_object_ref (self);
+      data[1] = batch->str;
+      data[2] = GINT_TO_POINTER (sensitive);
+      data[3] = GUINT_TO_POINTER (self->generation);
+      g_output_stream_write_all_async (self->output, batch->str, batch->len,
+                                       G_PRIORITY_DEFAULT, self->io_cancellable,
+                                       on_write_done, data);
+      g_string_free (g_steal_pointer (&batch), FALSE);
+      schedule_read (self);
+    }
 
-  self->writing = TRUE;
-  update_timer (self);
-  data = g_new (gpointer, 4);
-  data[0] = g_object_ref (self);
-  data[1] = batch->str;
-  data[2] = GINT_TO_POINTER (sensitive);
-  data[3] = GUINT_TO_POINTER (self->generation);
-  g_output_stream_write_all_async (self->output, batch->str, batch->len,
-                                   G_PRIORITY_DEFAULT, self->io_cancellable,
-                                   on_write_done, data);
-  g_string_free (g_steal_pointer (&batch), FALSE);
-  schedule_read (self);
+  while ((command = g_queue_pop_head (&dropped)) != NULL)
+    {
+      if (cancelled == NULL)
+        cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                         _("The operation was cancelled."));
+      command_return (command, g_error_copy (cancelled));
+    }
 }
 
 /* Queues a command. The task returns a Response whether the server said
@@ -1428,6 +1454,7 @@ pb_pop3_client_connect_async (PbPop3Client        *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(GSocketClient) client = NULL;
   g_autoptr(GSocketConnectable) address = NULL;
+  g_autofree char *normalized_pin = NULL;
   gpointer *data;
 
   g_return_if_fail (PB_IS_POP3_CLIENT (self));
@@ -1442,7 +1469,8 @@ pb_pop3_client_connect_async (PbPop3Client        *self,
                                _("The session is already connected."));
       return;
     }
-  if (self->pin != NULL && pb_pop3_tls_normalize_pin (self->pin) == NULL)
+  normalized_pin = pb_pop3_tls_normalize_pin (self->pin);
+  if (self->pin != NULL && normalized_pin == NULL)
     {
       g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE,
                                _("The pinned fingerprint “%s” is not a SHA-256 "
@@ -1972,6 +2000,20 @@ protocol_error (PbPop3Client *self,
                       self->host, name);
 }
 
+/* The words of a response line; runs of spaces or tabs count as one
+ * separator, since some servers pad their columns. */
+static GStrv
+split_words (const char *line)
+{
+  g_auto(GStrv) parts = g_strsplit_set (line, " \t", -1);
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; parts[i] != NULL; i++)
+    if (parts[i][0] != '\0')
+      g_strv_builder_add (builder, parts[i]);
+  return g_strv_builder_end (builder);
+}
+
 static gboolean
 parse_uint (const char *text,
             guint64     max,
@@ -2004,9 +2046,9 @@ parse_listing (PbPop3Client  *self,
       g_strchomp (line);
       if (line[0] == '\0')
         continue;
-      /* RFC 1939 sections 5 and 7: "msg octets" and "msg unique-id",
-       * separated by one space; extra words are allowed after the size. */
-      words = g_strsplit (line, " ", 3);
+      /* RFC 1939 sections 5 and 7: "msg octets" and "msg unique-id";
+       * extra words are tolerated after the size, never after a UIDL. */
+      words = split_words (line);
       if (words[0] == NULL || words[1] == NULL ||
           !parse_uint (words[0], G_MAXUINT, &number) || number == 0)
         {
@@ -2096,7 +2138,7 @@ on_op_response (GObject      *source,
     {
     case OP_STAT:
       {
-        g_auto(GStrv) words = g_strsplit (response->text, " ", 3);
+        g_auto(GStrv) words = split_words (response->text);
         guint64 count = 0, size = 0;
         guint64 *values;
 
@@ -2128,7 +2170,7 @@ on_op_response (GObject      *source,
 
     case OP_UIDL_ONE:
       {
-        g_auto(GStrv) words = g_strsplit (response->text, " ", 3);
+        g_auto(GStrv) words = split_words (response->text);
         guint64 number = 0;
 
         if (words[0] == NULL || words[1] == NULL ||
@@ -2137,7 +2179,7 @@ on_op_response (GObject      *source,
             g_task_return_error (task, protocol_error (self, "UIDL"));
             return;
           }
-        if (!pb_pop3_uidl_is_valid (words[1], strlen (words[1])))
+        if (words[2] != NULL || !pb_pop3_uidl_is_valid (words[1], strlen (words[1])))
           {
             g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
                                      _("The server %s sent an invalid unique message "

@@ -1140,6 +1140,162 @@ test_ipv6 (void)
   assert_server_happy (server);
 }
 
+/* ---- cancellation, a failing output, a stalled handshake --------------------- */
+
+static gboolean
+cancel_later (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A command not yet written is just dropped; the session goes on. */
+static void
+test_cancel_queued_command (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) first = NULL;
+  g_autoptr(GAsyncResult) second = NULL;
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "NOOP");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_noop_async (client, NULL, on_result, &first);
+  pb_pop3_client_dele_async (client, 1, cancellable, on_result, &second);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_false (pb_pop3_client_dele_finish (client, await (&second), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  g_assert_true (pb_pop3_client_noop_finish (client, await (&first), &error));
+  g_assert_no_error (error);
+  quit_sync (client, &error);
+  g_assert_no_error (error);
+  assert_server_happy (server);
+  g_assert_false (pb_fake_server_received_prefix (server, "DELE"));
+}
+
+/* A command on the wire cannot be taken back: the session ends. */
+static void
+test_cancel_command_in_flight (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GAsyncResult) after = NULL;
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_stall (server);
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_stat_async (client, cancellable, on_result, &result);
+  g_timeout_add (200, cancel_later, cancellable);
+  g_assert_false (pb_pop3_client_stat_finish (client, await (&result), NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  pb_pop3_client_noop_async (client, NULL, on_result, &after);
+  g_assert_false (pb_pop3_client_noop_finish (client, await (&after), &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_CLOSED);
+  assert_server_happy (server);
+}
+
+/* The disk fills up mid-message: RETR fails with the write error, the rest
+ * of the body is read and dropped, and the session stays usable. */
+static void
+test_output_failure_keeps_session (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) retr = NULL;
+  g_autoptr(GAsyncResult) noop = NULL;
+  static char small[16];
+  g_autoptr(GOutputStream) output = g_memory_output_stream_new (small, sizeof small, NULL, NULL);
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "RETR 1");
+  pb_fake_server_send (server, "+OK\nSubject: a message longer than sixteen bytes\n\nbody\n.");
+  pb_fake_server_expect (server, "NOOP");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_retr_async (client, 1, output, NULL, on_result, &retr);
+  g_assert_false (pb_pop3_client_retr_finish (client, await (&retr), NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE);
+  g_clear_error (&error);
+
+  pb_pop3_client_noop_async (client, NULL, on_result, &noop);
+  g_assert_true (pb_pop3_client_noop_finish (client, await (&noop), &error));
+  g_assert_no_error (error);
+  g_assert_true (quit_sync (client, &error));
+  assert_server_happy (server);
+}
+
+/* A server that accepts the connection but never answers the TLS hello. */
+static void
+test_stalled_handshake (void)
+{
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_stall (server);
+  client = pb_pop3_client_new ("127.0.0.1", pb_fake_server_get_port (server), PB_POP3_SECURITY_TLS);
+  pb_pop3_client_set_timeout (client, 1);
+  g_assert_false (connect_sync (client, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT);
+  assert_server_happy (server);
+}
+
+/* QUIT answered with -ERR: deletions may not have happened, and the caller
+ * must hear about it. */
+static void
+test_quit_refused (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "-ERR [SYS/TEMP] could not remove deleted messages");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  g_assert_false (quit_sync (client, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
+  g_assert_nonnull (strstr (error->message, "deletions"));
+  assert_server_happy (server);
+}
+
 static void
 remove_dir (const char *path)
 {
@@ -1218,6 +1374,11 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/xoauth2-error", test_xoauth2_error);
   g_test_add_func ("/pop3/fake/oauthbearer-error", test_oauthbearer_error);
   g_test_add_func ("/pop3/fake/ipv6", test_ipv6);
+  g_test_add_func ("/pop3/fake/cancel-queued-command", test_cancel_queued_command);
+  g_test_add_func ("/pop3/fake/cancel-command-in-flight", test_cancel_command_in_flight);
+  g_test_add_func ("/pop3/fake/output-failure-keeps-session", test_output_failure_keeps_session);
+  g_test_add_func ("/pop3/fake/stalled-handshake", test_stalled_handshake);
+  g_test_add_func ("/pop3/fake/quit-refused", test_quit_refused);
 
   status = g_test_run ();
 
