@@ -1,0 +1,449 @@
+/* The fetch job against a scripted server that misbehaves in one way per
+ * test: a -ERR to one RETR, a connection dropped or stalled in the middle
+ * of a message, DELE refused, QUIT lost after DELE, LIST sizes that lie.
+ * Each test reads as a transcript, then checks the folder and the state. */
+#include <glib/gstdio.h>
+
+#include "core/pb-account.h"
+#include "core/pb-core-error.h"
+#include "core/pb-fetch.h"
+#include "core/pb-state.h"
+#include "pb-fake-server.h"
+#include "pb-test-util.h"
+
+/* Three messages as the server sends them (CRLF, dot-stuffed) and as they
+ * must land (LF, unstuffed). */
+static const char * const wire[] = {
+  "Subject: one\r\n\r\nfirst body\r\n",
+  "Subject: two\r\n\r\n..stuffed\r\nsecond body\r\n",
+  "Subject: three\r\n\r\nthird body\r\n",
+};
+static const char * const on_disk[] = {
+  "Subject: one\n\nfirst body\n",
+  "Subject: two\n\n.stuffed\nsecond body\n",
+  "Subject: three\n\nthird body\n",
+};
+
+/* Greeting, CAPA (no PIPELINING: one command at a time, so the script can
+ * follow), USER/PASS, CAPA again, UIDL and LIST with @list_sizes. */
+static PbFakeServer *
+server_logged_in (const char *list_sizes)
+{
+  PbFakeServer *server = pb_fake_server_new ();
+  g_autofree char *list = g_strdup_printf ("+OK 3 messages\n%s\n.", list_sizes);
+
+  pb_fake_server_send (server, "+OK fake ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 uid-one\n2 uid-two\n3 uid-three\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, list);
+  return server;
+}
+
+static PbFakeServer *
+server_with_three (void)
+{
+  return server_logged_in ("1 26\n2 40\n3 28");
+}
+
+static void
+expect_retr (PbFakeServer *server,
+             guint         number)
+{
+  g_autofree char *command = g_strdup_printf ("RETR %u", number);
+  g_autofree char *reply = g_strdup_printf ("+OK\r\n%s.\r\n", wire[number - 1]);
+
+  pb_fake_server_expect (server, command);
+  pb_fake_server_send_raw (server, reply, strlen (reply));
+}
+
+typedef struct {
+  PbAccount *account;
+  PbState   *state;
+  char      *new_dir;
+  char      *tmp_dir;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *fixture,
+               gconstpointer  data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *folder = g_build_filename (g_get_home_dir (), "Mail", "fake", NULL);
+
+  fixture->account = pb_account_new ("fake");
+  pb_account_set_host (fixture->account, "127.0.0.1");
+  pb_account_set_security (fixture->account, PB_POP3_SECURITY_NONE);
+  pb_account_set_auth (fixture->account, PB_POP3_AUTH_USER);
+  pb_account_set_user (fixture->account, "alice");
+  pb_account_set_timeout (fixture->account, 10);
+  fixture->state = pb_state_new ("fake", NULL);
+  g_assert_true (pb_state_load (fixture->state, &error));
+  fixture->new_dir = g_build_filename (folder, "new", NULL);
+  fixture->tmp_dir = g_build_filename (folder, "tmp", NULL);
+}
+
+static void
+fixture_teardown (Fixture       *fixture,
+                  gconstpointer  data)
+{
+  g_clear_object (&fixture->account);
+  g_clear_object (&fixture->state);
+  g_free (fixture->new_dir);
+  g_free (fixture->tmp_dir);
+}
+
+typedef struct {
+  GMainLoop *loop;
+  GError    *error;
+} Wait;
+
+static void
+on_done (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  Wait *wait = user_data;
+
+  pb_fetch_run_finish (PB_FETCH (source), result, &wait->error);
+  g_main_loop_quit (wait->loop);
+}
+
+/* Runs a fetch against @server; returns the job's error. */
+static GError *
+run_fetch (Fixture      *fixture,
+           PbFakeServer *server,
+           gboolean      delete_after,
+           PbFetch     **out_fetch)
+{
+  g_autoptr(PbFetch) fetch = pb_fetch_new (fixture->account, fixture->state);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *problems = NULL;
+  Wait wait = { loop, NULL };
+
+  pb_account_set_port (fixture->account, pb_fake_server_get_port (server));
+  pb_fetch_set_password (fetch, "secret");
+  pb_fetch_set_delete (fetch, delete_after);
+  pb_fetch_run_async (fetch, NULL, on_done, &wait);
+  g_main_loop_run (loop);
+
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+  *out_fetch = g_steal_pointer (&fetch);
+  return wait.error;
+}
+
+static PbFetchResult *
+result_at (PbFetch *fetch,
+           guint    index)
+{
+  GPtrArray *results = pb_fetch_get_results (fetch);
+
+  g_assert_cmpuint (index, <, results->len);
+  return g_ptr_array_index (results, index);
+}
+
+static void
+assert_landed (PbFetch *fetch,
+               guint    index,
+               guint    message)
+{
+  PbFetchResult *result = result_at (fetch, index);
+  g_autofree char *contents = NULL;
+
+  g_assert_nonnull (result->path);
+  g_assert_true (g_file_get_contents (result->path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, on_disk[message - 1]);
+}
+
+static guint
+count_files (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (listing);
+  while (g_dir_read_name (listing) != NULL)
+    n++;
+  return n;
+}
+
+static gboolean
+is_downloaded (Fixture    *fixture,
+               const char *uidl)
+{
+  g_autoptr(PbState) saved = pb_state_new ("fake", NULL);
+  PbMessageRecord *record;
+
+  /* What is on disk, not what is in memory. */
+  g_assert_true (pb_state_load (saved, NULL));
+  record = pb_state_lookup (saved, uidl);
+  return record != NULL && (record->flags & PB_MESSAGE_DOWNLOADED) != 0;
+}
+
+static void
+test_retr_error_fails_one (Fixture       *fixture,
+                           gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  expect_retr (server, 1);
+  pb_fake_server_expect (server, "RETR 2");
+  pb_fake_server_send (server, "-ERR [SYS/TEMP] cannot read that one now");
+  expect_retr (server, 3);
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+
+  assert_landed (fetch, 0, 1);
+  g_assert_error (result_at (fetch, 1)->error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP);
+  g_assert_null (result_at (fetch, 1)->path);
+  assert_landed (fetch, 2, 3);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 2);
+  g_assert_cmpuint (count_files (fixture->tmp_dir), ==, 0);
+  g_assert_true (is_downloaded (fixture, "uid-one"));
+  g_assert_false (is_downloaded (fixture, "uid-two"));
+  g_assert_true (is_downloaded (fixture, "uid-three"));
+}
+
+static void
+test_drop_mid_retr (Fixture       *fixture,
+                    gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFakeServer) again = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(PbFetch) rest = NULL;
+  g_autoptr(GError) error = NULL;
+  static const char partial[] = "+OK\r\nSubject: two\r\n\r\nhalf of the bo";
+
+  expect_retr (server, 1);
+  pb_fake_server_expect (server, "RETR 2");
+  pb_fake_server_send_raw (server, partial, strlen (partial));
+  pb_fake_server_drop (server);
+
+  error = run_fetch (fixture, server, TRUE, &fetch);
+  g_assert_nonnull (error);
+  g_assert_cmpstr (pb_error_kind (error), ==, "network");
+  g_clear_error (&error);
+
+  /* The complete one is kept and recorded; no trace of the partial one;
+   * the one never reached says why. Nothing was deleted (no DELE sent). */
+  assert_landed (fetch, 0, 1);
+  g_assert_nonnull (result_at (fetch, 1)->error);
+  g_assert_nonnull (result_at (fetch, 2)->error);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 1);
+  g_assert_cmpuint (count_files (fixture->tmp_dir), ==, 0);
+  g_assert_true (is_downloaded (fixture, "uid-one"));
+  g_assert_false (pb_fake_server_received_prefix (server, "DELE"));
+
+  /* Next time: the other two, and only them. */
+  expect_retr (again, 2);
+  expect_retr (again, 3);
+  pb_fake_server_expect (again, "DELE 2");
+  pb_fake_server_send (again, "+OK");
+  pb_fake_server_expect (again, "DELE 3");
+  pb_fake_server_send (again, "+OK");
+  pb_fake_server_expect (again, "QUIT");
+  pb_fake_server_send (again, "+OK bye");
+  error = run_fetch (fixture, again, TRUE, &rest);
+  g_assert_no_error (error);
+  assert_landed (rest, 0, 2);
+  assert_landed (rest, 1, 3);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+}
+
+static void
+test_stall_mid_retr (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+  static const char partial[] = "+OK\r\nSubject: one\r\n\r\nand then noth";
+  gint64 started;
+
+  pb_fake_server_expect (server, "RETR 1");
+  pb_fake_server_send_raw (server, partial, strlen (partial));
+  pb_fake_server_stall (server);
+
+  pb_account_set_timeout (fixture->account, 1);
+  started = g_get_monotonic_time ();
+  error = run_fetch (fixture, server, TRUE, &fetch);
+  g_assert_nonnull (error);
+  g_assert_cmpstr (pb_error_kind (error), ==, "timeout");
+  /* Gave up after the timeout, not never. */
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 30 * G_USEC_PER_SEC);
+
+  g_assert_cmpuint (pb_fetch_get_results (fetch)->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_nonnull (result_at (fetch, i)->error);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 0);
+  g_assert_cmpuint (count_files (fixture->tmp_dir), ==, 0);
+}
+
+static void
+test_quit_dropped_after_dele (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFakeServer) again = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(PbFetch) next = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 1; i <= 3; i++)
+    expect_retr (server, i);
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *dele = g_strdup_printf ("DELE %u", i);
+
+      pb_fake_server_expect (server, dele);
+      pb_fake_server_send (server, "+OK marked");
+    }
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_drop (server);
+
+  error = run_fetch (fixture, server, TRUE, &fetch);
+  g_assert_no_error (error);
+
+  /* On disk and recorded, but the deletions may not have happened: each
+   * result says so. */
+  for (guint i = 0; i < 3; i++)
+    {
+      PbFetchResult *result = result_at (fetch, i);
+
+      assert_landed (fetch, i, i + 1);
+      g_assert_nonnull (result->error);
+      g_assert_nonnull (strstr (result->error->message, result->path));
+    }
+  g_assert_true (is_downloaded (fixture, "uid-two"));
+
+  /* The server kept them (no QUIT, no deletion): the next fetch writes no
+   * second copy. */
+  pb_fake_server_expect (again, "QUIT");
+  pb_fake_server_send (again, "+OK bye");
+  error = run_fetch (fixture, again, TRUE, &next);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_fetch_get_results (next)->len, ==, 0);
+  g_assert_false (pb_fake_server_received_prefix (again, "RETR"));
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+}
+
+static void
+test_dele_refused (Fixture       *fixture,
+                   gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 1; i <= 3; i++)
+    expect_retr (server, i);
+  pb_fake_server_expect (server, "DELE 1");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "DELE 2");
+  pb_fake_server_send (server, "-ERR [SYS/PERM] read-only mailbox");
+  pb_fake_server_expect (server, "DELE 3");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, TRUE, &fetch);
+  g_assert_no_error (error);
+
+  g_assert_no_error (result_at (fetch, 0)->error);
+  g_assert_error (result_at (fetch, 1)->error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_PERM);
+  g_assert_no_error (result_at (fetch, 2)->error);
+  /* Refused to delete, but downloaded and recorded all the same. */
+  assert_landed (fetch, 1, 2);
+  g_assert_true (is_downloaded (fixture, "uid-two"));
+}
+
+static void
+test_list_sizes_lie (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  /* Far too small, far too large (under the size cap: over it, the LIST
+   * size is believed and the message skipped), zero. */
+  g_autoptr(PbFakeServer) server = server_logged_in ("1 3\n2 90000000\n3 0");
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 1; i <= 3; i++)
+    expect_retr (server, i);
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+  for (guint i = 0; i < 3; i++)
+    {
+      g_assert_no_error (result_at (fetch, i)->error);
+      assert_landed (fetch, i, i + 1);
+    }
+}
+
+static void
+test_listed_over_the_cap_is_skipped (Fixture       *fixture,
+                                     gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_logged_in ("1 26\n2 5000000\n3 28");
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autofree char *problems = NULL;
+  Wait wait = { loop, NULL };
+
+  /* Message 2 is never asked for. */
+  expect_retr (server, 1);
+  expect_retr (server, 3);
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  fetch = pb_fetch_new (fixture->account, fixture->state);
+  pb_account_set_port (fixture->account, pb_fake_server_get_port (server));
+  pb_fetch_set_password (fetch, "secret");
+  pb_fetch_set_max_message_size (fetch, 1024 * 1024);
+  pb_fetch_run_async (fetch, NULL, on_done, &wait);
+  g_main_loop_run (loop);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+  g_assert_no_error (wait.error);
+
+  g_assert_cmpstr (result_at (fetch, 1)->uidl, ==, "uid-two");
+  g_assert_error (result_at (fetch, 1)->error, PB_POP3_ERROR, PB_POP3_ERROR_TOO_LARGE);
+  g_assert_nonnull (strstr (result_at (fetch, 1)->error->message, "limit"));
+  assert_landed (fetch, 0, 1);
+  assert_landed (fetch, 2, 3);
+}
+
+int
+main (int argc, char **argv)
+{
+  pb_test_init (&argc, &argv);
+
+#define ADD(path, func) \
+  g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+
+  ADD ("/fetch/faults/retr-error-fails-one", test_retr_error_fails_one);
+  ADD ("/fetch/faults/drop-mid-retr", test_drop_mid_retr);
+  ADD ("/fetch/faults/stall-mid-retr", test_stall_mid_retr);
+  ADD ("/fetch/faults/quit-dropped-after-dele", test_quit_dropped_after_dele);
+  ADD ("/fetch/faults/dele-refused", test_dele_refused);
+  ADD ("/fetch/faults/list-sizes-lie", test_list_sizes_lie);
+  ADD ("/fetch/faults/listed-over-the-cap-is-skipped", test_listed_over_the_cap_is_skipped);
+
+  return g_test_run ();
+}
