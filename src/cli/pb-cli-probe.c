@@ -37,18 +37,14 @@
  * connection failed before); "error" is the first failure, with "kind" as
  * in `check --json` (DESIGN.md).
  */
-#include <errno.h>
 #include <glib/gi18n.h>
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
-#include <stdio.h>
-#include <string.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "core/pb-core-error.h"
 #include "pop3/pb-pop3-client.h"
 #include "pb-cli-commands.h"
+#include "pb-cli-util.h"
 
 #define MAX_TIMEOUT_SECONDS 3600
 
@@ -57,10 +53,10 @@ typedef struct {
   gint              port;
   PbPop3Security    security;
   PbPop3AuthMethod  auth;
-  char             *ca_file;
-  char             *pin;
+  const char       *ca_file;   /* borrowed from the option parser */
+  const char       *pin;
   gint              timeout;
-  char             *user;
+  const char       *user;
   gboolean          password_stdin;
   gboolean          json;
 } ProbeOptions;
@@ -74,84 +70,6 @@ typedef struct {
   guint64   size;
   GError   *error;          /* the first failure */
 } ProbeResult;
-
-/* ---- running the async engine from a command ----------------------------- */
-
-static void
-on_result (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
-/* The command is the only thing running: iterate until the call is done. */
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
-/* ---- the password ------------------------------------------------------------ */
-
-/* One line from standard input, without its line end; echo is off while
- * a person types it at a terminal. Never from argv: other users can read
- * a process's arguments. */
-static char *
-read_password (GError **error)
-{
-  struct termios saved, quiet;
-  gboolean tty = isatty (STDIN_FILENO);
-  GString *line = g_string_new (NULL);
-  int c;
-
-  if (tty)
-    {
-      g_printerr ("%s", _("Password: "));
-      if (tcgetattr (STDIN_FILENO, &saved) == 0)
-        {
-          quiet = saved;
-          quiet.c_lflag &= ~(tcflag_t) ECHO;
-          tcsetattr (STDIN_FILENO, TCSAFLUSH, &quiet);
-        }
-      else
-        tty = FALSE;
-    }
-
-  while ((c = getchar ()) != EOF && c != '\n')
-    g_string_append_c (line, (char) c);
-  if (line->len > 0 && line->str[line->len - 1] == '\r')
-    g_string_truncate (line, line->len - 1);
-
-  if (tty)
-    {
-      tcsetattr (STDIN_FILENO, TCSAFLUSH, &saved);
-      g_printerr ("\n");
-    }
-
-  if (c == EOF && line->len == 0)
-    {
-      g_string_free (line, TRUE);
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_DATA,
-                           _("No password on standard input."));
-      return NULL;
-    }
-  return g_string_free (line, FALSE);
-}
-
-static void
-wipe_password (char *password)
-{
-  if (password != NULL)
-    {
-      memset (password, 0, strlen (password));
-      g_free (password);
-    }
-}
 
 /* ---- the session ---------------------------------------------------------- */
 
@@ -171,14 +89,11 @@ run_probe (PbPop3Client *client,
            const char   *password,
            ProbeResult  *result)
 {
-  g_autoptr(GAsyncResult) connect_result = NULL;
-  g_autoptr(GAsyncResult) auth_result = NULL;
-  g_autoptr(GAsyncResult) stat_result = NULL;
-  g_autoptr(GAsyncResult) quit_result = NULL;
+  g_autoptr(PbCliWait) wait = pb_cli_wait_new ();
   GError *error = NULL;
 
-  pb_pop3_client_connect_async (client, NULL, on_result, &connect_result);
-  if (!pb_pop3_client_connect_finish (client, wait_for (&connect_result), &error))
+  pb_pop3_client_connect_async (client, NULL, pb_cli_wait_done, wait);
+  if (!pb_pop3_client_connect_finish (client, pb_cli_wait_run (wait), &error))
     {
       take_error (result, error);
       return;
@@ -189,8 +104,8 @@ run_probe (PbPop3Client *client,
     {
       result->tried_login = TRUE;
       pb_pop3_client_authenticate_async (client, options->user, password, options->auth,
-                                         NULL, on_result, &auth_result);
-      if (!pb_pop3_client_authenticate_finish (client, wait_for (&auth_result), &error))
+                                         NULL, pb_cli_wait_done, wait);
+      if (!pb_pop3_client_authenticate_finish (client, pb_cli_wait_run (wait), &error))
         {
           take_error (result, error);
           pb_pop3_client_close (client);
@@ -198,21 +113,20 @@ run_probe (PbPop3Client *client,
         }
       result->logged_in = TRUE;
 
-      pb_pop3_client_stat_async (client, NULL, on_result, &stat_result);
-      if (pb_pop3_client_stat_finish (client, wait_for (&stat_result),
-                                      &result->messages, &result->size, &error))
-        result->have_stat = TRUE;
-      else
+      pb_pop3_client_stat_async (client, NULL, pb_cli_wait_done, wait);
+      if (!pb_pop3_client_stat_finish (client, pb_cli_wait_run (wait),
+                                       &result->messages, &result->size, &error))
         {
           take_error (result, error);
           pb_pop3_client_close (client);
           return;
         }
+      result->have_stat = TRUE;
     }
 
   /* QUIT ends the session politely; it changes nothing on the server. */
-  pb_pop3_client_quit_async (client, NULL, on_result, &quit_result);
-  if (!pb_pop3_client_quit_finish (client, wait_for (&quit_result), &error))
+  pb_pop3_client_quit_async (client, NULL, pb_cli_wait_done, wait);
+  if (!pb_pop3_client_quit_finish (client, pb_cli_wait_run (wait), &error))
     g_clear_error (&error);
 }
 
@@ -273,9 +187,7 @@ print_json (PbPop3Client *client,
             ProbeResult  *result)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autoptr(JsonNode) root = NULL;
-  g_autofree char *text = NULL;
   const PbPop3TlsInfo *info = pb_pop3_client_get_tls_info (client);
   gint expire = pb_pop3_client_get_expire (client);
   gint login_delay = pb_pop3_client_get_login_delay (client);
@@ -384,20 +296,7 @@ print_json (PbPop3Client *client,
   json_builder_end_object (builder);
 
   root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  json_generator_set_pretty (generator, TRUE);
-  text = json_generator_to_data (generator, NULL);
-  g_print ("%s\n", text);
-}
-
-/* "Label:" padded so the values line up. */
-static void
-print_field (const char *label,
-             const char *value)
-{
-  int width = 16 - (int) g_utf8_strlen (label, -1);
-
-  g_print ("%s%*s%s\n", label, MAX (width, 1), "", value);
+  pb_cli_print_json (root);
 }
 
 static void
@@ -410,17 +309,18 @@ print_human (PbPop3Client *client,
   const char * const *sasl = pb_pop3_client_get_sasl_mechanisms (client);
   g_autofree char *server = g_strdup_printf ("%s port %d (%s)", options->host, options->port,
                                              pb_pop3_security_to_string (options->security));
+  g_autoptr(PbCliTable) table = pb_cli_table_new (2);
 
-  print_field (_("Server:"), server);
+  pb_cli_table_add_row (table, _("Server:"), server, NULL);
   if (pb_pop3_client_get_greeting (client) != NULL)
-    print_field (_("Greeting:"), pb_pop3_client_get_greeting (client));
+    pb_cli_table_add_row (table, _("Greeting:"), pb_pop3_client_get_greeting (client), NULL);
 
   if (info != NULL && info->tls_version != NULL)
     {
       g_autofree char *tls = g_strdup_printf ("%s, %s", info->tls_version,
                                               info->cipher ? info->cipher : _("unknown cipher"));
 
-      print_field (_("TLS:"), tls);
+      pb_cli_table_add_row (table, _("TLS:"), tls, NULL);
     }
   if (info != NULL && info->sha256 != NULL)
     {
@@ -440,11 +340,11 @@ print_human (PbPop3Client *client,
           /* TRANSLATORS: %s is a sentence saying why */
           verdict = g_strdup_printf (_("no. %s"), why);
         }
-      print_field (_("Certificate:"), info->subject ? info->subject : "?");
-      print_field (_("  Issuer:"), info->issuer ? info->issuer : "?");
-      print_field (_("  Valid:"), validity);
-      print_field (_("  SHA-256:"), info->sha256);
-      print_field (_("  Verified:"), verdict);
+      pb_cli_table_add_row (table, _("Certificate:"), info->subject ? info->subject : "?", NULL);
+      pb_cli_table_add_row (table, _("  Issuer:"), info->issuer ? info->issuer : "?", NULL);
+      pb_cli_table_add_row (table, _("  Valid:"), validity, NULL);
+      pb_cli_table_add_row (table, _("  SHA-256:"), info->sha256, NULL);
+      pb_cli_table_add_row (table, _("  Verified:"), verdict, NULL);
     }
 
   if (result->connected)
@@ -457,10 +357,10 @@ print_human (PbPop3Client *client,
       else
         capa = g_strjoinv (", ", (char **) capabilities);
       mechanisms = sasl[0] ? g_strjoinv (" ", (char **) sasl) : g_strdup (_("none"));
-      print_field (_("Capabilities:"), capa);
-      print_field (_("SASL:"), mechanisms);
+      pb_cli_table_add_row (table, _("Capabilities:"), capa, NULL);
+      pb_cli_table_add_row (table, _("SASL:"), mechanisms, NULL);
       if (pb_pop3_client_get_implementation (client) != NULL)
-        print_field (_("Implementation:"), pb_pop3_client_get_implementation (client));
+        pb_cli_table_add_row (table, _("Implementation:"), pb_pop3_client_get_implementation (client), NULL);
     }
 
   if (result->tried_login)
@@ -471,7 +371,7 @@ print_human (PbPop3Client *client,
         login = g_strdup_printf (_("ok (%s)"), pb_pop3_client_get_auth_mechanism (client));
       else
         login = g_strdup (_("failed"));
-      print_field (_("Login:"), login);
+      pb_cli_table_add_row (table, _("Login:"), login, NULL);
     }
   if (result->have_stat)
     {
@@ -482,22 +382,20 @@ print_human (PbPop3Client *client,
                                                                result->messages),
                                                   result->messages, size);
 
-      print_field (_("Mailbox:"), mailbox);
+      pb_cli_table_add_row (table, _("Mailbox:"), mailbox, NULL);
     }
 
+  pb_cli_table_print (table);
   if (result->error != NULL)
-    g_printerr (_("popbiff probe: %s\n"), result->error->message);
+    pb_cli_print_error (result->error);
 }
 
 /* ---- the command line ------------------------------------------------------- */
 
 static int
-usage_error (GOptionContext *context,
-             const char     *message)
+usage_error (const char *message)
 {
-  g_printerr (_("popbiff probe: %s\n"), message);
-  g_printerr (_("Run “popbiff probe --help” for the options.\n"));
-  return 2;
+  return pb_cli_usage_error ("probe", "%s", message);
 }
 
 static gboolean
@@ -523,26 +421,32 @@ pb_cli_probe (int    argc,
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(PbPop3Client) client = NULL;
+  g_autofree char *port = NULL;
+  g_autofree char *timeout = NULL;
   g_autofree char *security = NULL;
   g_autofree char *auth = NULL;
+  g_autofree char *ca_file = NULL;
+  g_autofree char *pin = NULL;
+  g_autofree char *user = NULL;
   g_auto(GStrv) rest = NULL;
   ProbeOptions options = { NULL, 0, PB_POP3_SECURITY_TLS, PB_POP3_AUTH_AUTO,
                            NULL, NULL, PB_POP3_DEFAULT_TIMEOUT, NULL, FALSE, FALSE };
   ProbeResult result = { FALSE, };
   char *password = NULL;
+  guint number = 0;
   int status;
   GOptionEntry entries[] = {
-    { "port", 0, 0, G_OPTION_ARG_INT, &options.port,
+    { "port", 0, 0, G_OPTION_ARG_STRING, &port,
       N_("Port (default 995 for tls, 110 otherwise)"), N_("N") },
     { "security", 0, 0, G_OPTION_ARG_STRING, &security,
       N_("tls (default), starttls or none"), N_("MODE") },
-    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &options.ca_file,
+    { "ca-file", 0, 0, G_OPTION_ARG_FILENAME, &ca_file,
       N_("Also trust the certificate authorities in this PEM file"), N_("PEM") },
-    { "pin-sha256", 0, 0, G_OPTION_ARG_STRING, &options.pin,
+    { "pin-sha256", 0, 0, G_OPTION_ARG_STRING, &pin,
       N_("Accept exactly the certificate with this SHA-256 fingerprint"), N_("HEX") },
-    { "timeout", 0, 0, G_OPTION_ARG_INT, &options.timeout,
+    { "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout,
       N_("Give up after this many seconds without an answer (default 30)"), N_("S") },
-    { "user", 0, 0, G_OPTION_ARG_STRING, &options.user,
+    { "user", 0, 0, G_OPTION_ARG_STRING, &user,
       N_("Log in as this user (needs --password-stdin)"), N_("U") },
     { "password-stdin", 0, 0, G_OPTION_ARG_NONE, &options.password_stdin,
       N_("Read the password from standard input"), NULL },
@@ -561,63 +465,69 @@ pb_cli_probe (int    argc,
                                   "version and cipher, certificate, capabilities and, with "
                                   "--user, whether logging in works."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (context, error->message);
+  if (!pb_cli_parse_options (context, "probe", &argc, &argv))
+    return PB_EXIT_USAGE;
 
   if (rest == NULL || rest[0] == NULL)
-    return usage_error (context, _("Which server? Give a host name."));
+    return usage_error (_("Which server? Give a host name."));
   if (rest[1] != NULL)
-    return usage_error (context, _("Give exactly one host name."));
+    return usage_error (_("Give exactly one host name."));
   options.host = rest[0];
+  options.ca_file = ca_file;
+  options.pin = pin;
+  options.user = user;
 
   if (security != NULL && !pb_pop3_security_from_string (security, &options.security))
-    return usage_error (context, _("--security must be tls, starttls or none."));
+    return usage_error (_("--security must be tls, starttls or none."));
   if (auth != NULL && !pb_pop3_auth_method_from_string (auth, &options.auth))
-    return usage_error (context, _("--auth must be one of auto, user, apop, plain, login, "
-                                   "cram-md5, scram-sha-256, xoauth2, oauthbearer."));
-  if (options.port == 0)
+    return usage_error (_("--auth must be one of auto, user, apop, plain, login, "
+                          "cram-md5, scram-sha-256, xoauth2, oauthbearer."));
+  if (port == NULL)
     options.port = pb_pop3_security_default_port (options.security);
-  if (options.port < 1 || options.port > 65535)
-    return usage_error (context, _("--port must be between 1 and 65535."));
-  if (options.timeout < 1 || options.timeout > MAX_TIMEOUT_SECONDS)
-    return usage_error (context, _("--timeout must be between 1 and 3600 seconds."));
-  if (options.pin != NULL && !is_pin (options.pin))
-    return usage_error (context, _("--pin-sha256 must be a SHA-256 fingerprint: 64 "
-                                   "hexadecimal digits (colons allowed)."));
-  if (options.ca_file != NULL && !g_file_test (options.ca_file, G_FILE_TEST_IS_REGULAR))
-    return usage_error (context, _("The --ca-file does not exist or is not a file."));
-  if (options.user != NULL && !options.password_stdin)
-    return usage_error (context, _("--user needs --password-stdin (a password is never "
-                                   "taken from the command line)."));
-  if (options.user == NULL && options.password_stdin)
-    return usage_error (context, _("--password-stdin needs --user."));
-  if (auth != NULL && options.user == NULL)
-    return usage_error (context, _("--auth needs --user."));
+  else if (pb_cli_parse_uint (port, 1, 65535, &number))
+    options.port = (gint) number;
+  else
+    return usage_error (_("--port must be a number from 1 to 65535."));
+  if (timeout != NULL)
+    {
+      if (!pb_cli_parse_uint (timeout, 1, MAX_TIMEOUT_SECONDS, &number))
+        return usage_error (_("--timeout must be a number of seconds from 1 to 3600."));
+      options.timeout = (gint) number;
+    }
+  if (pin != NULL && !is_pin (pin))
+    return usage_error (_("--pin-sha256 must be a SHA-256 fingerprint: 64 "
+                          "hexadecimal digits (colons allowed)."));
+  if (ca_file != NULL && !g_file_test (ca_file, G_FILE_TEST_IS_REGULAR))
+    return usage_error (_("The --ca-file does not exist or is not a file."));
+  if (user != NULL && !options.password_stdin)
+    return usage_error (_("--user needs --password-stdin (a password is never "
+                          "taken from the command line)."));
+  if (user == NULL && options.password_stdin)
+    return usage_error (_("--password-stdin needs --user."));
+  if (auth != NULL && user == NULL)
+    return usage_error (_("--auth needs --user."));
 
   if (options.password_stdin)
     {
-      password = read_password (&error);
+      password = pb_cli_read_password (&error);
       if (password == NULL)
-        return usage_error (context, error->message);
+        return usage_error (error->message);
     }
 
   client = pb_pop3_client_new (options.host, (guint16) options.port, options.security);
   pb_pop3_client_set_timeout (client, (guint) options.timeout);
-  pb_pop3_client_set_ca_file (client, options.ca_file);
-  pb_pop3_client_set_pin_sha256 (client, options.pin);
+  pb_pop3_client_set_ca_file (client, ca_file);
+  pb_pop3_client_set_pin_sha256 (client, pin);
 
   run_probe (client, &options, password, &result);
-  wipe_password (password);
+  pb_cli_password_free (password);
 
   if (options.json)
     print_json (client, &options, &result);
   else
     print_human (client, &options, &result);
 
-  status = result.error == NULL ? 0 : 1;
+  status = result.error == NULL ? PB_EXIT_OK : PB_EXIT_FAILED;
   g_clear_error (&result.error);
-  g_free (options.ca_file);
-  g_free (options.pin);
-  g_free (options.user);
   return status;
 }

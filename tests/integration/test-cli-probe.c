@@ -238,6 +238,19 @@ test_json_certificate_rejected (void)
   g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "certificate");
 }
 
+/* A line "LABEL   VALUE..." of the aligned human output. */
+static gboolean
+has_field (const char *out,
+           const char *label,
+           const char *value_prefix)
+{
+  g_autofree char *escaped_label = g_regex_escape_string (label, -1);
+  g_autofree char *escaped_value = g_regex_escape_string (value_prefix, -1);
+  g_autofree char *pattern = g_strdup_printf ("^%s +%s", escaped_label, escaped_value);
+
+  return g_regex_match_simple (pattern, out, G_REGEX_MULTILINE, 0);
+}
+
 static void
 test_human_output (void)
 {
@@ -261,13 +274,13 @@ test_human_output (void)
   run = run_probe ("", "localhost", "--port", port, "--ca-file", certs->ca_pem, NULL);
   assert_server_happy (server);
   g_assert_cmpint (run->status, ==, 0);
-  g_assert_nonnull (strstr (run->out, "Greeting:       Fake POP3 ready.\n"));
-  g_assert_nonnull (strstr (run->out, "TLS:            TLS 1."));
-  g_assert_nonnull (strstr (run->out, fingerprint));
-  g_assert_nonnull (strstr (run->out, "  Verified:     yes\n"));
-  g_assert_nonnull (strstr (run->out, "Capabilities:   TOP, UIDL, USER"));
+  g_assert_true (has_field (run->out, "Greeting:", "Fake POP3 ready.\n"));
+  g_assert_true (has_field (run->out, "TLS:", "TLS 1."));
+  g_assert_true (has_field (run->out, "  SHA-256:", fingerprint));
+  g_assert_true (has_field (run->out, "  Verified:", "yes\n"));
+  g_assert_true (has_field (run->out, "Capabilities:", "TOP, UIDL, USER"));
   g_assert_nonnull (strstr (run->out, "IMPLEMENTATION FakeServer, EXPIRE NEVER"));
-  g_assert_nonnull (strstr (run->out, "Implementation: FakeServer\n"));
+  g_assert_true (has_field (run->out, "Implementation:", "FakeServer\n"));
   g_assert_cmpstr (run->err, ==, "");
 }
 
@@ -311,6 +324,7 @@ test_wrong_command_lines (void)
     { "host", "--security", "ssl", NULL },
     { "host", "--auth", "kerberos", "--user", "u", NULL },
     { "host", "--port", "0x", NULL },
+    { "host", "--port", "-1", NULL },
     { "host", "--port", "70000", NULL },
     { "host", "--timeout", "0", NULL },
     { "host", "--user", "alice", NULL },
@@ -327,7 +341,7 @@ test_wrong_command_lines (void)
 
       g_assert_cmpint (run->status, ==, 2);
       g_assert_cmpstr (run->out, ==, "");
-      g_assert_true (g_str_has_prefix (run->err, "popbiff probe: "));
+      g_assert_true (g_str_has_prefix (run->err, "popbiff: "));
     }
 }
 
