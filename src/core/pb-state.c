@@ -40,6 +40,11 @@
                         PB_MESSAGE_DISMISSED | PB_MESSAGE_SUMMARIZED)
 #define WRITE_CHUNK    (64 * 1024)
 
+typedef struct {
+  gpointer map;     /* as mmap() returned it */
+  gsize    length;
+} Block;
+
 struct _PbState
 {
   GObject parent_instance;
@@ -50,11 +55,12 @@ struct _PbState
   GPtrArray       *order;     /* PbMessageRecord (borrowed from records), server order */
   gboolean         fresh;
 
-  char            *buffer;    /* the loaded file (a block), loaded strings point into it */
+  char            *buffer;    /* the loaded file, loaded strings point into it */
   gsize            buffer_len;
-  gsize            buffer_size;
-  PbMessageRecord *loaded;    /* the loaded records, one block */
+  Block            buffer_block;
+  PbMessageRecord *loaded;    /* the loaded records */
   guint            n_loaded;
+  Block            loaded_block;
 };
 
 G_DEFINE_TYPE (PbState, pb_state, G_TYPE_OBJECT)
@@ -68,30 +74,46 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-#ifndef MAP_POPULATE
-#define MAP_POPULATE 0
+#define HUGE_PAGE (2 * 1024 * 1024)
+#ifndef MADV_POPULATE_WRITE
+#define MADV_POPULATE_WRITE 23  /* Linux 5.14 */
 #endif
 
-/* The two big blocks of a load, zeroed, mapped and populated in one system
- * call. Touching 20 MB of fresh heap page by page costs thousands of page
- * faults, which on a virtual machine was half of the load time. */
+/* The two big blocks of a load (the file and the records), zeroed and
+ * populated before use, on 2 MiB pages where the kernel allows. Measured on
+ * the development VM for a 15 MiB state: reading the file into 4 KiB pages
+ * took 40-50 ms (page faults and TLB misses), into huge pages 4-5 ms. */
 static gpointer
-block_alloc (gsize size)
+block_alloc (gsize  size,
+             Block *block)
 {
-  gpointer block = mmap (NULL, size, PROT_READ | PROT_WRITE,
-                         MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+  gsize length = size + HUGE_PAGE;  /* room to align to a huge page */
+  guint8 *map = mmap (NULL, length, PROT_READ | PROT_WRITE,
+                      MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  guint8 *data;
 
-  if (block == MAP_FAILED)
-    g_error ("%s: failed to map %" G_GSIZE_FORMAT " bytes", G_STRLOC, size);
-  return block;
+  if (map == MAP_FAILED)
+    g_error ("%s: failed to map %" G_GSIZE_FORMAT " bytes", G_STRLOC, length);
+  block->map = map;
+  block->length = length;
+  data = (guint8 *) (((guintptr) map + HUGE_PAGE - 1) & ~(guintptr) (HUGE_PAGE - 1));
+
+#ifdef MADV_HUGEPAGE
+  madvise (data, size, MADV_HUGEPAGE);
+#endif
+  /* One system call instead of a fault per page; where the kernel is too
+   * old for it, the pages are simply faulted in as they are written. */
+  madvise (data, size, MADV_POPULATE_WRITE);
+  return data;
 }
 
 static void
-block_free (gpointer block,
-            gsize    size)
+block_free (Block *block)
 {
-  if (block != NULL)
-    munmap (block, size);
+  if (block->map != NULL)
+    munmap (block->map, block->length);
+  block->map = NULL;
+  block->length = 0;
 }
 
 static gboolean
@@ -153,12 +175,12 @@ clear_records (PbState *self)
   for (guint i = 0; i < self->order->len; i++)
     record_free (self, g_ptr_array_index (self->order, i));
   g_ptr_array_set_size (self->order, 0);
-  block_free (self->loaded, self->n_loaded * sizeof (PbMessageRecord));
+  block_free (&self->loaded_block);
   self->loaded = NULL;
   self->n_loaded = 0;
-  block_free (self->buffer, self->buffer_size);
+  block_free (&self->buffer_block);
   self->buffer = NULL;
-  self->buffer_len = self->buffer_size = 0;
+  self->buffer_len = 0;
 }
 
 PbState *
@@ -412,8 +434,8 @@ read_file (PbState  *self,
       return FALSE;
     }
 
-  self->buffer_size = (gsize) st.st_size + 1;
-  self->buffer = block_alloc (self->buffer_size);
+  /* One byte more: the NUL after the data is scan_fields()'s sentinel. */
+  self->buffer = block_alloc ((gsize) st.st_size + 1, &self->buffer_block);
   while (len < (gsize) st.st_size)
     {
       gssize n = read (fd, self->buffer + len, st.st_size - len);
@@ -470,7 +492,7 @@ parse_file (PbState *self)
   if (count > len / N_FIELDS)
     return _("the file is truncated");
   if (count > 0)
-    self->loaded = block_alloc (count * sizeof (PbMessageRecord));
+    self->loaded = block_alloc (count * sizeof (PbMessageRecord), &self->loaded_block);
   self->n_loaded = (guint) count;
   g_ptr_array_unref (self->order);
   self->order = g_ptr_array_sized_new ((guint) count);
