@@ -740,7 +740,7 @@ gboolean
 pb_state_delete_file (PbState  *self,
                       GError  **error)
 {
-  g_autofree char *aside = NULL;
+  static const char * const companions[] = { ".corrupt", ".journal", ".lock" };
 
   g_return_val_if_fail (PB_IS_STATE (self), FALSE);
 
@@ -753,9 +753,14 @@ pb_state_delete_file (PbState  *self,
                    self->account_name, self->path, g_strerror (saved_errno));
       return FALSE;
     }
-  /* A damaged file set aside belongs to the account too. */
-  aside = g_strconcat (self->path, ".corrupt", NULL);
-  g_unlink (aside);
+  /* So do the files kept next to it: a damaged state set aside, and the
+   * fetch job's journal and lock (pb-fetch.c). */
+  for (guint i = 0; i < G_N_ELEMENTS (companions); i++)
+    {
+      g_autofree char *companion = g_strconcat (self->path, companions[i], NULL);
+
+      g_unlink (companion);
+    }
   return TRUE;
 }
 

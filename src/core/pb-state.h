@@ -57,7 +57,8 @@ const char      *pb_state_get_path       (PbState *self);
 gboolean         pb_state_load           (PbState *self, GError **error);
 /* Atomic and durable: temp file, fsync, rename, fsync(dir). */
 gboolean         pb_state_save           (PbState *self, GError **error);
-/* Deletes the file (account removed). */
+/* Deletes the file and the files kept next to it (<path>.corrupt, the
+ * fetch journal and lock): the account was removed. */
 gboolean         pb_state_delete_file    (PbState *self, GError **error);
 
 /* TRUE until the first successful check recorded anything: the first check

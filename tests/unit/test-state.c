@@ -393,11 +393,23 @@ test_delete_file (void)
 
   pb_state_ensure (state, "a");
   g_assert_true (pb_state_save (state, NULL));
+  g_autofree char *journal = g_strconcat (path, ".journal", NULL);
+  g_autofree char *lock = g_strconcat (path, ".lock", NULL);
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *other = g_build_filename (dir, "other.state", NULL);
+
   g_assert_true (g_file_set_contents (aside, "old", -1, NULL));
+  g_assert_true (g_file_set_contents (journal, "", -1, NULL));
+  g_assert_true (g_file_set_contents (lock, "", -1, NULL));
+  g_assert_true (g_file_set_contents (other, "", -1, NULL));
 
   g_assert_true (pb_state_delete_file (state, NULL));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (aside, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (lock, G_FILE_TEST_EXISTS));
+  /* Another account's state is not touched. */
+  g_assert_true (g_file_test (other, G_FILE_TEST_EXISTS));
   /* Deleting what is not there is fine (an account never checked). */
   g_assert_true (pb_state_delete_file (state, NULL));
 }
