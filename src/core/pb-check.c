@@ -1,0 +1,738 @@
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "pb-check.h"
+#include "pb-core-error.h"
+#include "pb-secrets.h"
+#include "pb-summary.h"
+#include "pop3/pb-pop3-client.h"
+
+/* One TOP n 0 in flight: for which message, and what came back. */
+typedef struct {
+  guint      number;
+  char      *uidl;     /* NULL on a server without UIDL (identity not known yet) */
+  guint64    size;
+  PbSummary *summary;  /* NULL until it arrived (or if it failed) */
+} TopItem;
+
+typedef struct {
+  PbAccount     *account;      /* owned */
+  PbState       *state;        /* owned */
+  char          *password;     /* owned; wiped when freed or after login */
+  gboolean       password_from_keyring;
+  guint          max_tops;
+  PbPop3Client  *client;       /* owned */
+  PbCheckResult *result;       /* owned */
+  gint64         started;      /* g_get_monotonic_time () at the start */
+
+  /* A batch of commands issued back to back: how many are still out, and
+   * the first failure that ends the check. */
+  guint          pending;
+  GError        *batch_error;
+
+  guint          stat_count;
+  guint64        stat_size;
+  GPtrArray     *uidls;        /* (element-type PbPop3Listing) from UIDL */
+  GPtrArray     *sizes;        /* (element-type PbPop3Listing) from LIST, or NULL */
+  gboolean       no_uidl;      /* the server has no UIDL command */
+  gboolean       no_top;       /* the server has no TOP command */
+  GPtrArray     *tops;         /* (element-type TopItem) */
+  guint          tops_answered;/* replies come in the order of the commands */
+  /* Each message's UIDL (or fallback identity) and number, in message
+   * order; the strings belong to uidls or tops. A NULL UIDL is a duplicate
+   * a broken server sent twice (the first one wins). */
+  GPtrArray     *order;
+  GArray        *numbers;      /* (element-type guint) */
+} CheckData;
+
+static void
+top_item_free (TopItem *item)
+{
+  g_free (item->uidl);
+  g_clear_pointer (&item->summary, pb_summary_free);
+  g_free (item);
+}
+
+static void
+wipe_password (CheckData *data)
+{
+  if (data->password == NULL)
+    return;
+  if (data->password_from_keyring)
+    pb_secrets_free (data->password);
+  else
+    {
+      memset (data->password, 0, strlen (data->password));
+      g_free (data->password);
+    }
+  data->password = NULL;
+}
+
+static void
+check_data_free (CheckData *data)
+{
+  wipe_password (data);
+  g_clear_object (&data->account);
+  g_clear_object (&data->state);
+  g_clear_object (&data->client);
+  g_clear_object (&data->result);
+  g_clear_error (&data->batch_error);
+  g_clear_pointer (&data->uidls, g_ptr_array_unref);
+  g_clear_pointer (&data->sizes, g_ptr_array_unref);
+  g_clear_pointer (&data->tops, g_ptr_array_unref);
+  g_clear_pointer (&data->order, g_ptr_array_unref);
+  g_clear_pointer (&data->numbers, g_array_unref);
+  g_free (data);
+}
+
+static void
+return_result (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  pb_check_result_set_duration (data->result, g_get_monotonic_time () - data->started);
+  g_task_return_pointer (task, g_object_ref (data->result), g_object_unref);
+}
+
+/* Ends the check with @error (taken). The connection is dropped without
+ * QUIT: nothing was deleted, so nothing is lost. */
+static void
+fail (GTask  *task,
+      GError *error)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  wipe_password (data);
+  if (data->client != NULL)
+    {
+      gint retry_after = pb_pop3_client_get_retry_after (data->client);
+
+      if (retry_after >= 0)
+        pb_check_result_set_retry_after (data->result, retry_after);
+      pb_pop3_client_close (data->client);
+    }
+  pb_check_result_take_error (data->result, error);
+  return_result (task);
+}
+
+/* Remembers the first fatal error of a batch; TRUE when the batch is done. */
+static gboolean
+batch_step (CheckData *data,
+            GError    *error)
+{
+  if (error != NULL)
+    {
+      if (data->batch_error == NULL)
+        data->batch_error = error;
+      else
+        g_error_free (error);
+    }
+  g_assert (data->pending > 0);
+  return --data->pending == 0;
+}
+
+/* --- The end: notified flags, counts, save --------------------------------- */
+
+static void
+finish_check (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  gboolean fresh = pb_state_is_fresh (data->state);
+  guint new_count = 0;
+  guint unsummarized = 0;
+  g_autoptr(GPtrArray) announce = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+
+  /* Newest first: the highest message number is the latest arrival. */
+  for (guint i = data->order->len; i > 0; i--)
+    {
+      const char *uidl = g_ptr_array_index (data->order, i - 1);
+      PbMessageRecord *record = uidl != NULL ? pb_state_lookup (data->state, uidl) : NULL;
+
+      if (record == NULL || !pb_message_record_is_new (record))
+        continue;
+      new_count++;
+      if ((record->flags & PB_MESSAGE_SUMMARIZED) == 0)
+        unsummarized++;
+      if ((record->flags & PB_MESSAGE_NOTIFIED) == 0)
+        {
+          /* Announced once, ever: the flag is saved below. */
+          record->flags |= PB_MESSAGE_NOTIFIED;
+          g_ptr_array_add (announce, record);
+        }
+      pb_check_result_add_new_message (data->result, record);
+    }
+  for (guint i = 0; i < announce->len; i++)
+    pb_check_result_add_announced (data->result, g_ptr_array_index (announce, i));
+
+  pb_check_result_set_counts (data->result, data->stat_count, data->stat_size, new_count);
+  pb_check_result_set_unsummarized (data->result, unsummarized);
+  pb_check_result_set_summary_only (data->result,
+                                    announce->len > 0 &&
+                                    (fresh || announce->len > PB_CHECK_STORM_THRESHOLD));
+  pb_state_set_fresh (data->state, FALSE);
+
+  if (!pb_state_save (data->state, &error))
+    {
+      /* The counts stand, but the person must know the state is not kept
+       * (messages would be announced again after a restart). */
+      pb_check_result_take_error (data->result, g_steal_pointer (&error));
+    }
+  return_result (task);
+}
+
+static void
+on_quit (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  /* A check deletes nothing, so a failed QUIT loses nothing. */
+  if (!pb_pop3_client_quit_finish (PB_POP3_CLIENT (source), result, &error))
+    g_debug ("QUIT failed after a check: %s", error->message);
+  finish_check (task);
+}
+
+static void
+quit (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  pb_pop3_client_quit_async (data->client, g_task_get_cancellable (task), on_quit,
+                             g_object_ref (task));
+}
+
+/* --- Summaries ------------------------------------------------------------- */
+
+static guint64
+size_of (CheckData *data,
+         guint      number)
+{
+  PbPop3Listing *listing;
+
+  if (data->sizes == NULL || data->sizes->len == 0 || number == 0)
+    return 0;
+  /* LIST answers in message order, one line per message ... */
+  listing = g_ptr_array_index (data->sizes, MIN (number, data->sizes->len) - 1);
+  if (listing->number == number)
+    return listing->size;
+  /* ... unless the server skips numbers. */
+  for (guint i = 0; i < data->sizes->len; i++)
+    {
+      listing = g_ptr_array_index (data->sizes, i);
+      if (listing->number == number)
+        return listing->size;
+    }
+  return 0;
+}
+
+static void
+apply_sizes (CheckData *data)
+{
+  for (guint i = 0; data->sizes != NULL && i < data->order->len; i++)
+    {
+      const char *uidl = g_ptr_array_index (data->order, i);
+      PbMessageRecord *record = uidl != NULL ? pb_state_lookup (data->state, uidl) : NULL;
+
+      if (record != NULL && record->size == 0)
+        record->size = size_of (data, g_array_index (data->numbers, guint, i));
+    }
+}
+
+static void
+apply_summary (CheckData       *data,
+               PbMessageRecord *record,
+               const PbSummary *summary)
+{
+  pb_state_set_summary (data->state, record, summary->from_name, summary->from_address,
+                        summary->subject, summary->date);
+}
+
+/* A TOP that fails with -ERR fails for that message only (it stays
+ * unsummarized and is tried again next time); a lost connection ends the
+ * check. A server without TOP is noted once. */
+static GError *
+top_error_filter (CheckData *data,
+                  GError    *error)
+{
+  if (error == NULL || error->domain != PB_POP3_ERROR)
+    return error;
+  if (error->code == PB_POP3_ERROR_UNSUPPORTED)
+    {
+      data->no_top = TRUE;
+      g_error_free (error);
+      return NULL;
+    }
+  if (error->code == PB_POP3_ERROR_SERVER || error->code == PB_POP3_ERROR_SYS_TEMP)
+    {
+      g_debug ("TOP failed for one message: %s", error->message);
+      g_error_free (error);
+      return NULL;
+    }
+  return error;
+}
+
+static void
+on_summaries_done (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (data->batch_error != NULL)
+    {
+      fail (task, g_steal_pointer (&data->batch_error));
+      return;
+    }
+  apply_sizes (data);
+  quit (task);
+}
+
+static void
+on_top (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(GBytes) headers = pb_pop3_client_top_finish (PB_POP3_CLIENT (source), result, &error);
+  TopItem *item;
+
+  /* Replies complete in the order the commands were issued. */
+  g_assert (data->tops_answered < data->tops->len);
+  item = g_ptr_array_index (data->tops, data->tops_answered++);
+
+  if (headers != NULL)
+    {
+      PbMessageRecord *record = pb_state_lookup (data->state, item->uidl);
+
+      item->summary = pb_summary_parse (headers);
+      if (record != NULL)
+        apply_summary (data, record, item->summary);
+    }
+
+  if (batch_step (data, top_error_filter (data, error)))
+    on_summaries_done (task);
+  g_object_unref (task);
+}
+
+static void
+on_list_for_sizes (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->sizes = pb_pop3_client_list_finish (PB_POP3_CLIENT (source), result, &error);
+  if (batch_step (data, error))
+    on_summaries_done (task);
+  g_object_unref (task);
+}
+
+/* LIST (for the sizes of new messages) and TOP n 0 for the new messages
+ * without a summary, newest first, at most max_tops, all issued back to
+ * back so that a pipelining server answers them in one go. */
+static void
+summarize_new (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  gboolean need_sizes = FALSE;
+
+  data->tops = g_ptr_array_new_with_free_func ((GDestroyNotify) top_item_free);
+  for (guint i = data->order->len; i > 0 && data->tops->len < data->max_tops; i--)
+    {
+      const char *uidl = g_ptr_array_index (data->order, i - 1);
+      PbMessageRecord *record = uidl != NULL ? pb_state_lookup (data->state, uidl) : NULL;
+      TopItem *item;
+
+      if (record == NULL || !pb_message_record_is_new (record))
+        continue;
+      if (record->size == 0)
+        need_sizes = TRUE;
+      if (record->flags & PB_MESSAGE_SUMMARIZED)
+        continue;
+      item = g_new0 (TopItem, 1);
+      item->number = g_array_index (data->numbers, guint, i - 1);
+      item->uidl = g_strdup (uidl);
+      g_ptr_array_add (data->tops, item);
+    }
+
+  if (data->tops->len == 0 && !need_sizes)
+    {
+      quit (task);
+      return;
+    }
+
+  data->pending = data->tops->len + (need_sizes ? 1 : 0);
+  if (need_sizes)
+    pb_pop3_client_list_async (data->client, cancellable, on_list_for_sizes, g_object_ref (task));
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+
+      pb_pop3_client_top_async (data->client, item->number, 0, cancellable,
+                                on_top, g_object_ref (task));
+    }
+}
+
+/* --- The diff ---------------------------------------------------------------- */
+
+/* Makes the state match the server: records for UIDLs seen for the first
+ * time, vanished ones forgotten, records in server order. data->order holds
+ * the UIDL of each message number (NULL for a duplicate a broken server
+ * sent twice: the first one wins). */
+static void
+diff_with_state (CheckData *data)
+{
+  g_autoptr(GHashTable) present = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) unique = g_ptr_array_sized_new (data->order->len);
+  guint forgotten;
+
+  for (guint i = 0; i < data->order->len; i++)
+    {
+      const char *uidl = g_ptr_array_index (data->order, i);
+
+      if (uidl == NULL)
+        continue;
+      if (!g_hash_table_add (present, (gpointer) uidl))
+        {
+          g_debug ("The server listed UIDL %s twice; ignoring message %u", uidl, i + 1);
+          data->order->pdata[i] = NULL;
+          continue;
+        }
+      g_ptr_array_add (unique, (gpointer) uidl);
+    }
+
+  forgotten = pb_state_forget_missing (data->state, present);
+  if (forgotten > 0)
+    g_debug ("%u messages vanished from the server", forgotten);
+  for (guint i = 0; i < unique->len; i++)
+    pb_state_ensure (data->state, g_ptr_array_index (unique, i));
+  pb_state_set_order (data->state, (const char * const *) unique->pdata, unique->len);
+}
+
+/* --- No UIDL: identities from headers ------------------------------------ */
+
+static void
+on_identities_done (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+
+  if (data->batch_error != NULL)
+    {
+      fail (task, g_steal_pointer (&data->batch_error));
+      return;
+    }
+  if (data->no_top)
+    {
+      fail (task, g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
+                                       _("The server supports neither UIDL nor TOP, so "
+                                         "Popbiff cannot tell its messages apart.")));
+      return;
+    }
+
+  /* Identical headers and size (two copies of one message) get a
+   * counter, so each message still has its own identity. */
+  data->order = g_ptr_array_sized_new (data->tops->len);
+  data->numbers = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->tops->len);
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+      g_autofree char *base = NULL;
+      char *identity;
+
+      if (item->summary == NULL)
+        item->summary = pb_summary_parse_data ("", 0);
+      base = pb_summary_fallback_identity (item->summary, item->size);
+      identity = g_strdup (base);
+      for (guint n = 2; g_hash_table_contains (seen, identity); n++)
+        {
+          g_free (identity);
+          identity = g_strdup_printf ("%s-%u", base, n);
+        }
+      item->uidl = identity;
+      g_hash_table_add (seen, item->uidl);
+      g_ptr_array_add (data->order, item->uidl);
+      g_array_append_val (data->numbers, item->number);
+    }
+
+  diff_with_state (data);
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+      PbMessageRecord *record = pb_state_lookup (data->state, item->uidl);
+
+      if (record == NULL)
+        continue;
+      if (record->size == 0)
+        record->size = item->size;
+      if ((record->flags & PB_MESSAGE_SUMMARIZED) == 0)
+        apply_summary (data, record, item->summary);
+    }
+  quit (task);
+}
+
+static void
+on_identity_top (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(GBytes) headers = pb_pop3_client_top_finish (PB_POP3_CLIENT (source), result, &error);
+  TopItem *item;
+
+  /* Replies complete in the order the commands were issued. */
+  g_assert (data->tops_answered < data->tops->len);
+  item = g_ptr_array_index (data->tops, data->tops_answered++);
+  if (headers != NULL)
+    item->summary = pb_summary_parse (headers);
+
+  if (batch_step (data, top_error_filter (data, error)))
+    on_identities_done (task);
+  g_object_unref (task);
+}
+
+static void
+on_list_for_identities (GObject      *source,
+                        GAsyncResult *result,
+                        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  data->sizes = pb_pop3_client_list_finish (PB_POP3_CLIENT (source), result, &error);
+  if (data->sizes == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+
+  /* Every message's headers, back to back: with no UIDL there is no other
+   * way to know which messages were seen before. */
+  data->tops = g_ptr_array_new_with_free_func ((GDestroyNotify) top_item_free);
+  for (guint i = 0; i < data->sizes->len; i++)
+    {
+      PbPop3Listing *listing = g_ptr_array_index (data->sizes, i);
+      TopItem *item = g_new0 (TopItem, 1);
+
+      item->number = listing->number;
+      item->size = listing->size;
+      g_ptr_array_add (data->tops, item);
+    }
+  if (data->tops->len == 0)
+    {
+      on_identities_done (task);
+      return;
+    }
+
+  data->pending = data->tops->len;
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+
+      pb_pop3_client_top_async (data->client, item->number, 0, cancellable,
+                                on_identity_top, g_object_ref (task));
+    }
+}
+
+/* --- STAT + UIDL ------------------------------------------------------------ */
+
+static void
+on_listing_done (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (data->batch_error != NULL)
+    {
+      fail (task, g_steal_pointer (&data->batch_error));
+      return;
+    }
+
+  if (data->no_uidl)
+    {
+      pb_pop3_client_list_async (data->client, g_task_get_cancellable (task),
+                                 on_list_for_identities, g_object_ref (task));
+      return;
+    }
+
+  data->order = g_ptr_array_sized_new (data->uidls->len);
+  data->numbers = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->uidls->len);
+  for (guint i = 0; i < data->uidls->len; i++)
+    {
+      PbPop3Listing *listing = g_ptr_array_index (data->uidls, i);
+
+      g_ptr_array_add (data->order, listing->uidl);
+      g_array_append_val (data->numbers, listing->number);
+    }
+  diff_with_state (data);
+  summarize_new (task);
+}
+
+static void
+on_stat (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  pb_pop3_client_stat_finish (PB_POP3_CLIENT (source), result,
+                              &data->stat_count, &data->stat_size, &error);
+  if (batch_step (data, error))
+    on_listing_done (task);
+  g_object_unref (task);
+}
+
+static void
+on_uidl (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  GTask *task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->uidls = pb_pop3_client_uidl_finish (PB_POP3_CLIENT (source), result, &error);
+  if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
+    {
+      data->no_uidl = TRUE;
+      g_clear_error (&error);
+    }
+  if (batch_step (data, error))
+    on_listing_done (task);
+  g_object_unref (task);
+}
+
+/* --- Login --------------------------------------------------------------- */
+
+static void
+on_authenticated (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  GError *error = NULL;
+
+  wipe_password (data);
+  if (!pb_pop3_client_authenticate_finish (data->client, result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  pb_check_result_set_login_delay (data->result, pb_pop3_client_get_login_delay (data->client));
+
+  /* Back to back: the client pipelines them when the server allows. */
+  data->pending = 2;
+  pb_pop3_client_stat_async (data->client, cancellable, on_stat, g_object_ref (task));
+  pb_pop3_client_uidl_async (data->client, cancellable, on_uidl, g_object_ref (task));
+}
+
+static void
+on_connected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!pb_pop3_client_connect_finish (data->client, result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  pb_pop3_client_authenticate_async (data->client,
+                                     pb_account_get_user (data->account),
+                                     data->password,
+                                     pb_account_get_auth (data->account),
+                                     g_task_get_cancellable (task),
+                                     on_authenticated, g_object_ref (task));
+}
+
+static void
+connect (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  data->client = pb_account_create_client (data->account);
+  pb_pop3_client_connect_async (data->client, g_task_get_cancellable (task),
+                                on_connected, g_object_ref (task));
+}
+
+static void
+on_password (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->password = pb_secrets_lookup_finish (result, &error);
+  data->password_from_keyring = TRUE;
+  if (data->password == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  connect (task);
+}
+
+void
+pb_check_run_async (PbAccount           *account,
+                    PbState             *state,
+                    const char          *password,
+                    guint                max_tops,
+                    GCancellable        *cancellable,
+                    GAsyncReadyCallback  callback,
+                    gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  CheckData *data;
+
+  g_return_if_fail (PB_IS_ACCOUNT (account));
+  g_return_if_fail (PB_IS_STATE (state));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, pb_check_run_async);
+  /* A cancelled check still has a result (with the cancellation as error). */
+  g_task_set_check_cancellable (task, FALSE);
+
+  data = g_new0 (CheckData, 1);
+  data->account = g_object_ref (account);
+  data->state = g_object_ref (state);
+  data->max_tops = max_tops;
+  data->result = pb_check_result_new (pb_account_get_name (account));
+  data->started = g_get_monotonic_time ();
+  g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  if (password != NULL)
+    {
+      data->password = g_strdup (password);
+      connect (task);
+      return;
+    }
+  pb_secrets_lookup_async (account, cancellable, on_password, g_object_ref (task));
+}
+
+PbCheckResult *
+pb_check_run_finish (GAsyncResult *result)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == pb_check_run_async, NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), NULL);
+}

@@ -1,0 +1,55 @@
+/* pb-check.h: one check of one account (DESIGN.md, "One check, as data").
+ *
+ * password (keyring) -> connect, TLS, CAPA -> authenticate, CAPA again ->
+ * STAT + UIDL back to back (pipelined when the server offers it) -> diff
+ * against the state, forgetting UIDLs that vanished -> LIST and TOP n 0 for
+ * new messages not summarized yet, newest first, at most @max_tops, back to
+ * back -> QUIT -> mark newly seen messages notified, save the state
+ * atomically.
+ *
+ * Headers are fetched once per message and kept in the state, so a check
+ * with nothing new costs two commands after login, whatever the mailbox
+ * size; the first check of a huge mailbox summarizes the newest @max_tops
+ * messages and later checks fill in the rest.
+ *
+ * A server without UIDL: every message's headers are fetched (LIST + TOP for
+ * each) and its identity is a hash of them (pb_summary_fallback_identity).
+ *
+ * The storm rule: the first check of a fresh (or corrupt, set aside) state
+ * reports every message as new but marks them all notified with one summary
+ * announcement (pb_check_result_get_summary_only), as does any check that
+ * sees more than PB_CHECK_STORM_THRESHOLD new messages at once.
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pb-account.h"
+#include "pb-check-result.h"
+#include "pb-state.h"
+
+G_BEGIN_DECLS
+
+/* TOP commands per check: bounds the time and traffic of a first check. */
+#define PB_CHECK_DEFAULT_MAX_TOPS 200
+/* More newly seen messages than this are announced with one summary. */
+#define PB_CHECK_STORM_THRESHOLD  10
+
+/* @password: NULL looks it up in the keyring (pb-secrets.h); a caller that
+ * has it (tests, `accounts add` probing) passes it and it is wiped after
+ * use. The account's timeout applies to connecting and to every response;
+ * pass a copy of the account with another timeout to override it.
+ * @state is changed in place and saved; the caller must not run two checks
+ * on one state at a time (the scheduler guarantees that). */
+void           pb_check_run_async  (PbAccount           *account,
+                                    PbState             *state,
+                                    const char          *password,
+                                    guint                max_tops,
+                                    GCancellable        *cancellable,
+                                    GAsyncReadyCallback  callback,
+                                    gpointer             user_data);
+/* Never NULL and never fails: a failure is the result's error (a cancelled
+ * check has G_IO_ERROR_CANCELLED). (transfer full) */
+PbCheckResult *pb_check_run_finish (GAsyncResult        *result);
+
+G_END_DECLS

@@ -1,0 +1,136 @@
+/* pb-scheduler.h: when each account is checked.
+ *
+ * Every account has its own timer (its interval, default 10 minutes); the
+ * first check comes a few seconds after start, with a little jitter so
+ * accounts on one server do not knock together. One session per account at
+ * a time; different accounts check concurrently.
+ *
+ * After a failure the next try backs off exponentially (1, 2, 4 … minutes,
+ * at most an hour, whatever the interval); [IN-USE] and
+ * [SYS/TEMP] are such failures. A "[LOGIN-DELAY n]" answer or a CAPA
+ * LOGIN-DELAY stretches the wait to at least n seconds (RFC 2449 section
+ * 6.8). A rejected password (error kind "auth") stops checking the account
+ * until the account is changed, so that a server never locks the person out
+ * for our retries.
+ *
+ * The network coming back (GNetworkMonitor) and resume from suspend
+ * (logind's PrepareForSleep on the system bus, when there is one) check
+ * every account at once.
+ *
+ * The scheduler owns one PbState per account, loaded on first use; whatever
+ * else changes an account's state in this process (dismiss, fetch) should use
+ * that object (pb_scheduler_get_state) and save it right away, so no two
+ * copies disagree. Before each check the state is loaded again if its file
+ * changed on disk (another process, such as `popbiff dismiss`, wrote it);
+ * records are therefore only valid until the next "check-started".
+ *
+ * It never prints: results go out through signals:
+ *   "check-started"          (PbAccount *account)
+ *   "check-finished"         (PbAccount *account, PbCheckResult *result)
+ *   "account-state-changed"  (PbAccount *account): the status, its message
+ *                            or the next check time changed
+ */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "pb-account.h"
+#include "pb-account-store.h"
+#include "pb-check-result.h"
+#include "pb-state.h"
+
+G_BEGIN_DECLS
+
+typedef enum {
+  PB_ACCOUNT_STATUS_IDLE,          /* not checked yet */
+  PB_ACCOUNT_STATUS_CHECKING,
+  PB_ACCOUNT_STATUS_OK,            /* the last check worked */
+  PB_ACCOUNT_STATUS_ERROR,         /* the last check failed; retrying with backoff */
+  PB_ACCOUNT_STATUS_AUTH_STOPPED,  /* password rejected; no checks until edited */
+  PB_ACCOUNT_STATUS_DISABLED,      /* the account is switched off */
+} PbAccountStatus;
+
+/* Backoff: the first retry after this, doubling, capped at
+ * PB_SCHEDULER_MAX_BACKOFF. Seconds. */
+#define PB_SCHEDULER_MIN_BACKOFF   60
+#define PB_SCHEDULER_MAX_BACKOFF   3600
+/* The first check after start (or after an account is added) comes this
+ * many seconds later, plus up to PB_SCHEDULER_START_JITTER. */
+#define PB_SCHEDULER_START_DELAY   2
+#define PB_SCHEDULER_START_JITTER  3
+
+#define PB_TYPE_SCHEDULER (pb_scheduler_get_type ())
+G_DECLARE_FINAL_TYPE (PbScheduler, pb_scheduler, PB, SCHEDULER, GObject)
+
+/* @watch_system: follow GNetworkMonitor and logind's PrepareForSleep.
+ * Tests pass FALSE and call pb_scheduler_network_changed() and
+ * pb_scheduler_resumed() themselves. */
+PbScheduler *pb_scheduler_new              (gboolean watch_system);
+
+/* Accounts to schedule. add/update take a reference. update_account
+ * replaces the account of the same name (an edit): it clears backoff and a
+ * stopped-after-rejected-password status, and checks soon. */
+void         pb_scheduler_add_account      (PbScheduler *self, PbAccount *account);
+void         pb_scheduler_update_account   (PbScheduler *self, PbAccount *account);
+void         pb_scheduler_remove_account   (PbScheduler *self, const char *name);
+/* Adds the store's accounts and follows its added/removed/changed signals. */
+void         pb_scheduler_watch_store      (PbScheduler *self, PbAccountStore *store);
+
+/* Timers run only while started. stop() cancels running checks. */
+void         pb_scheduler_start            (PbScheduler *self);
+void         pb_scheduler_stop             (PbScheduler *self);
+
+/* Check @name (or every enabled account when NULL) now, unless a check of
+ * it is already running. Naming an account whose password was rejected
+ * checks it anyway: the person asked; NULL skips it. */
+void         pb_scheduler_check_now        (PbScheduler *self, const char *name);
+
+/* What the system watchers call: the network came back (every account is
+ * checked now), resume from suspend (checked a few seconds later, once the
+ * network had a chance to come up). */
+void         pb_scheduler_network_changed  (PbScheduler *self, gboolean available);
+void         pb_scheduler_resumed          (PbScheduler *self);
+
+PbAccountStatus pb_scheduler_get_status      (PbScheduler *self, const char *name);
+/* A sentence for the UI, e.g. "Password rejected — edit the account to try
+ * again", or the last error's message; NULL when all is well. */
+const char     *pb_scheduler_get_status_message (PbScheduler *self, const char *name);
+/* (transfer none) NULL before the first check finished. */
+PbCheckResult  *pb_scheduler_get_last_result (PbScheduler *self, const char *name);
+/* (transfer none) the account's state, loaded on first use. */
+PbState        *pb_scheduler_get_state       (PbScheduler *self, const char *name);
+/* Seconds until the next timed check, -1 when none is planned. */
+gint64          pb_scheduler_get_next_check  (PbScheduler *self, const char *name);
+gboolean        pb_scheduler_is_checking     (PbScheduler *self, const char *name);
+
+/* --- For tests -------------------------------------------------------- */
+
+/* The check job. The default runs pb_check_run_async() with the password
+ * from the keyring. @run must complete with a GTask whose pointer result is
+ * a PbCheckResult; @finish returns it (transfer full, never NULL). */
+typedef void           (*PbSchedulerRunFunc)    (PbAccount           *account,
+                                                 PbState             *state,
+                                                 GCancellable        *cancellable,
+                                                 GAsyncReadyCallback  callback,
+                                                 gpointer             user_data);
+typedef PbCheckResult *(*PbSchedulerFinishFunc) (GAsyncResult        *result);
+void pb_scheduler_set_runner (PbScheduler           *self,
+                              PbSchedulerRunFunc     run,
+                              PbSchedulerFinishFunc  finish);
+
+/* The clock the timers run on: now in milliseconds, and a one-shot timeout
+ * (returns an id for remove, which is never called for a timeout that
+ * already fired). The default is the monotonic clock and the main loop. */
+typedef struct {
+  gint64 (*now)            (gpointer clock_data);
+  guint  (*add_timeout)    (guint delay_ms, GSourceFunc func, gpointer func_data,
+                            gpointer clock_data);
+  void   (*remove_timeout) (guint id, gpointer clock_data);
+} PbSchedulerClock;
+void pb_scheduler_set_clock (PbScheduler            *self,
+                             const PbSchedulerClock *clock,
+                             gpointer                clock_data);
+/* A fixed seed makes the jitter reproducible. */
+void pb_scheduler_set_seed  (PbScheduler *self, guint32 seed);
+
+G_END_DECLS
