@@ -13,6 +13,9 @@ static const PbCliCommand commands[] = {
   { "probe", pb_cli_probe },
   { "accounts", pb_cli_accounts },
   { "fetch", pb_cli_fetch },
+  { "check", pb_cli_check },
+  { "list", pb_cli_list },
+  { "dismiss", pb_cli_dismiss },
   { NULL, NULL },
 };
 

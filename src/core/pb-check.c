@@ -43,6 +43,10 @@ typedef struct {
    * a broken server sent twice (the first one wins). */
   GPtrArray     *order;
   GArray        *numbers;      /* (element-type guint) */
+  /* The state changed and must be saved. A check with nothing new changes
+   * nothing, and skipping the durable write (two fsyncs) is most of what
+   * makes such a check cheap. */
+  gboolean       dirty;
 } CheckData;
 
 static void
@@ -170,9 +174,11 @@ finish_check (GTask *task)
   pb_check_result_set_summary_only (data->result,
                                     announce->len > 0 &&
                                     (fresh || announce->len > PB_CHECK_STORM_THRESHOLD));
+  if (fresh || announce->len > 0)
+    data->dirty = TRUE;
   pb_state_set_fresh (data->state, FALSE);
 
-  if (!pb_state_save (data->state, &error))
+  if (data->dirty && !pb_state_save (data->state, &error))
     {
       /* The counts stand, but the person must know the state is not kept
        * (messages would be announced again after a restart). */
@@ -237,7 +243,10 @@ apply_sizes (CheckData *data)
       PbMessageRecord *record = uidl != NULL ? pb_state_lookup (data->state, uidl) : NULL;
 
       if (record != NULL && record->size == 0)
-        record->size = size_of (data, g_array_index (data->numbers, guint, i));
+        {
+          record->size = size_of (data, g_array_index (data->numbers, guint, i));
+          data->dirty |= record->size != 0;
+        }
     }
 }
 
@@ -248,6 +257,7 @@ apply_summary (CheckData       *data,
 {
   pb_state_set_summary (data->state, record, summary->from_name, summary->from_address,
                         summary->subject, summary->date);
+  data->dirty = TRUE;
 }
 
 /* A TOP that fails with -ERR fails for that message only (it stays
@@ -381,6 +391,25 @@ summarize_new (GTask *task)
 
 /* --- The diff ---------------------------------------------------------------- */
 
+/* Whether the state already holds exactly @uidls, in that order. */
+static gboolean
+state_in_order (PbState   *state,
+                GPtrArray *uidls)
+{
+  g_autoptr(GPtrArray) records = pb_state_list (state);
+
+  if (records->len != uidls->len)
+    return FALSE;
+  for (guint i = 0; i < records->len; i++)
+    {
+      const PbMessageRecord *record = g_ptr_array_index (records, i);
+
+      if (!g_str_equal (record->uidl, g_ptr_array_index (uidls, i)))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 /* Makes the state match the server: records for UIDLs seen for the first
  * time, vanished ones forgotten, records in server order. data->order holds
  * the UIDL of each message number (NULL for a duplicate a broken server
@@ -409,10 +438,25 @@ diff_with_state (CheckData *data)
 
   forgotten = pb_state_forget_missing (data->state, present);
   if (forgotten > 0)
-    g_debug ("%u messages vanished from the server", forgotten);
+    {
+      g_debug ("%u messages vanished from the server", forgotten);
+      data->dirty = TRUE;
+    }
   for (guint i = 0; i < unique->len; i++)
-    pb_state_ensure (data->state, g_ptr_array_index (unique, i));
-  pb_state_set_order (data->state, (const char * const *) unique->pdata, unique->len);
+    {
+      const char *uidl = g_ptr_array_index (unique, i);
+
+      if (pb_state_lookup (data->state, uidl) == NULL)
+        {
+          pb_state_ensure (data->state, uidl);
+          data->dirty = TRUE;
+        }
+    }
+  if (data->dirty || !state_in_order (data->state, unique))
+    {
+      pb_state_set_order (data->state, (const char * const *) unique->pdata, unique->len);
+      data->dirty = TRUE;
+    }
 }
 
 /* --- No UIDL: identities from headers ------------------------------------ */
@@ -469,8 +513,11 @@ on_identities_done (GTask *task)
 
       if (record == NULL)
         continue;
-      if (record->size == 0)
-        record->size = item->size;
+      if (record->size == 0 && item->size != 0)
+        {
+          record->size = item->size;
+          data->dirty = TRUE;
+        }
       if ((record->flags & PB_MESSAGE_SUMMARIZED) == 0)
         apply_summary (data, record, item->summary);
     }

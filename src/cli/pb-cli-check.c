@@ -1,0 +1,265 @@
+/* popbiff check [NAME...] [--json] [--timeout SECONDS]
+ *
+ * Checks the named accounts (every enabled one by default) at the same
+ * time, one session each, and prints one line per account, or with --json
+ * the array of DESIGN.md. Exit 0 when every check worked, 1 when one
+ * failed, 2 for a wrong command line or configuration. */
+#include <glib/gi18n.h>
+
+#include "core/pb-check.h"
+#include "core/pb-core-error.h"
+#include "pb-cli-commands.h"
+#include "pb-cli-util.h"
+
+typedef struct {
+  PbAccount     *account;  /* owned: a copy carrying the --timeout override */
+  PbState       *state;    /* owned */
+  PbCheckResult *result;   /* owned, NULL until done */
+  guint         *pending;  /* checks still running, shared by all jobs */
+} CheckJob;
+
+static void
+check_job_free (CheckJob *job)
+{
+  g_clear_object (&job->account);
+  g_clear_object (&job->state);
+  g_clear_object (&job->result);
+  g_free (job);
+}
+
+static void
+on_check_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  CheckJob *job = user_data;
+
+  job->result = pb_check_run_finish (result);
+  (*job->pending)--;
+}
+
+/* A corrupt state file is set aside and the check starts afresh; say so,
+ * since the messages will be reported as new once more. */
+static PbState *
+load_state (PbAccount *account)
+{
+  g_autoptr(PbState) state = pb_state_new (pb_account_get_name (account), NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (!pb_state_load (state, &error))
+    pb_cli_print_error (error);
+  return g_steal_pointer (&state);
+}
+
+/* Runs every job at once (one session per account) and waits for all. */
+static void
+run_checks (GPtrArray *jobs,
+            guint      max_tops)
+{
+  guint pending = jobs->len;
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      CheckJob *job = g_ptr_array_index (jobs, i);
+
+      job->pending = &pending;
+      pb_check_run_async (job->account, job->state, NULL, max_tops, NULL,
+                          on_check_done, job);
+    }
+  while (pending > 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static JsonNode *
+result_to_json (PbCheckResult *result)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  const GError *error = pb_check_result_get_error (result);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "account");
+  json_builder_add_string_value (builder, pb_check_result_get_account_name (result));
+  json_builder_set_member_name (builder, "ok");
+  json_builder_add_boolean_value (builder, error == NULL);
+  json_builder_set_member_name (builder, "total");
+  if (error == NULL)
+    json_builder_add_int_value (builder, pb_check_result_get_total (result));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "new");
+  if (error == NULL)
+    json_builder_add_int_value (builder, pb_check_result_get_new_count (result));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "size");
+  if (error == NULL)
+    json_builder_add_int_value (builder, (gint64) pb_check_result_get_size (result));
+  else
+    json_builder_add_null_value (builder);
+  json_builder_set_member_name (builder, "error");
+  if (error == NULL)
+    json_builder_add_null_value (builder);
+  else
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "kind");
+      json_builder_add_string_value (builder, pb_error_kind (error));
+      json_builder_set_member_name (builder, "message");
+      json_builder_add_string_value (builder, error->message);
+      json_builder_end_object (builder);
+    }
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
+static char *
+describe_result (PbCheckResult *result)
+{
+  const GError *error = pb_check_result_get_error (result);
+  g_autofree char *size = NULL;
+  guint new_count;
+
+  if (error != NULL)
+    return g_strdup_printf (_("error: %s"), error->message);
+
+  new_count = pb_check_result_get_new_count (result);
+  size = g_format_size (pb_check_result_get_size (result));
+  /* TRANSLATORS: "3 new of 12 (120.0 kB)": new messages, messages on the
+   * server, their total size. */
+  return g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u new of %u (%s)",
+                                       "%u new of %u (%s)", new_count),
+                          new_count, pb_check_result_get_total (result), size);
+}
+
+static void
+print_results (GPtrArray *jobs,
+               gboolean   json)
+{
+  if (json)
+    {
+      g_autoptr(JsonArray) array = json_array_sized_new (jobs->len);
+      g_autoptr(JsonNode) root = json_node_new (JSON_NODE_ARRAY);
+
+      for (guint i = 0; i < jobs->len; i++)
+        {
+          CheckJob *job = g_ptr_array_index (jobs, i);
+
+          json_array_add_element (array, result_to_json (job->result));
+        }
+      json_node_set_array (root, array);
+      pb_cli_print_json (root);
+      return;
+    }
+
+  {
+    g_autoptr(PbCliTable) table = pb_cli_table_new (2);
+
+    for (guint i = 0; i < jobs->len; i++)
+      {
+        CheckJob *job = g_ptr_array_index (jobs, i);
+        g_autofree char *text = describe_result (job->result);
+
+        pb_cli_table_add_row (table, pb_account_get_name (job->account), text, NULL);
+      }
+    pb_cli_table_print (table);
+  }
+}
+
+static CheckJob *
+check_job_new (PbAccount *account,
+               guint      timeout)
+{
+  CheckJob *job = g_new0 (CheckJob, 1);
+
+  job->account = pb_account_copy (account);
+  if (timeout > 0)
+    pb_account_set_timeout (job->account, timeout);
+  job->state = load_state (job->account);
+  return job;
+}
+
+int
+pb_cli_check (int    argc,
+              char **argv)
+{
+  gboolean json = FALSE;
+  g_autofree char *timeout_text = NULL;
+  g_auto(GStrv) names = NULL;
+  const GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the results as JSON"), NULL },
+    { "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_text,
+      N_("Give up on a server that does not answer for this long"), N_("SECONDS") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, N_("NAME…") },
+    { NULL }
+  };
+  g_autoptr(GOptionContext) context = g_option_context_new (_("[NAME…] — check accounts for new mail"));
+  g_autoptr(PbAccountStore) store = NULL;
+  g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) check_job_free);
+  guint timeout = 0;
+  int exit_code = PB_EXIT_OK;
+
+  g_option_context_set_summary (context,
+    _("Checks the named accounts, or every enabled account, at the same time.\n"
+      "Exit status: 0 all went well, 1 an account failed, 2 a wrong command line or configuration."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  if (!pb_cli_parse_options (context, "check", &argc, &argv))
+    return PB_EXIT_USAGE;
+  if (timeout_text != NULL && !pb_cli_parse_uint (timeout_text, 1, 24 * 3600, &timeout))
+    return pb_cli_usage_error ("check", _("--timeout takes a number of seconds from 1 to 86400, not “%s”."),
+                               timeout_text);
+
+  store = pb_cli_load_store (&exit_code);
+  if (store == NULL)
+    return exit_code;
+
+  if (names != NULL && names[0] != NULL)
+    {
+      for (guint i = 0; names[i] != NULL; i++)
+        {
+          PbAccount *account = pb_cli_find_account (store, names[i], &exit_code);
+          gboolean duplicate = FALSE;
+
+          if (account == NULL)
+            return exit_code;
+          for (guint j = 0; j < i; j++)
+            duplicate |= g_str_equal (names[i], names[j]);
+          /* Named explicitly: checked even when disabled. */
+          if (!duplicate)
+            g_ptr_array_add (jobs, check_job_new (account, timeout));
+        }
+    }
+  else
+    {
+      GPtrArray *accounts = pb_account_store_get_accounts (store);
+      GPtrArray *load_errors = pb_account_store_get_load_errors (store);
+
+      /* The good accounts are still checked; the exit status says the
+       * configuration needs fixing. */
+      for (guint i = 0; i < load_errors->len; i++)
+        {
+          pb_cli_print_error (g_ptr_array_index (load_errors, i));
+          exit_code = PB_EXIT_USAGE;
+        }
+      for (guint i = 0; i < accounts->len; i++)
+        {
+          PbAccount *account = g_ptr_array_index (accounts, i);
+
+          if (pb_account_get_enabled (account))
+            g_ptr_array_add (jobs, check_job_new (account, timeout));
+        }
+      if (accounts->len == 0 && load_errors->len == 0)
+        pb_cli_printerr (_("No accounts to check; add one with “popbiff accounts add”."));
+    }
+
+  run_checks (jobs, PB_CHECK_DEFAULT_MAX_TOPS);
+  print_results (jobs, json);
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      CheckJob *job = g_ptr_array_index (jobs, i);
+
+      if (!pb_check_result_get_ok (job->result) && exit_code == PB_EXIT_OK)
+        exit_code = PB_EXIT_FAILED;
+    }
+  return exit_code;
+}

@@ -1,0 +1,408 @@
+/* "popbiff check / list / dismiss" as a script runs them: the built binary,
+ * a private keyring (tests/tools/with-keyring.sh), a real Dovecot, isolated
+ * XDG dirs. --json is exactly the contract of DESIGN.md; the exit status is
+ * 0 (all well), 1 (an account or message failed) or 2 (command line or
+ * configuration). */
+#include <string.h>
+#include <json-glib/json-glib.h>
+
+#include "pb-test-dovecot.h"
+#include "pb-test-mail.h"
+#include "pb-test-util.h"
+
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} Run;
+
+static void
+run_clear (Run *run)
+{
+  g_free (run->out);
+  g_free (run->err);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
+
+/* GLib's test isolation moves the dirs for this process only: hand them to
+ * popbiff explicitly. */
+static void
+run_popbiff (Run        *run,
+             const char *input,
+             ...)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
+                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *arg;
+  va_list args;
+
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+
+  g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
+  va_start (args, input);
+  while ((arg = va_arg (args, const char *)) != NULL)
+    g_ptr_array_add (argv, (gpointer) arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
+}
+
+static gboolean
+have_keyring (void)
+{
+  const char *mode = g_getenv ("PB_TEST_KEYRING");
+
+  if (mode != NULL && g_str_equal (mode, "keyring"))
+    return TRUE;
+  g_test_skip ("not run under tests/tools/with-keyring.sh");
+  return FALSE;
+}
+
+static void
+add_account (PbTestDovecot *dovecot,
+             const char    *name,
+             const char    *password)
+{
+  g_autofree char *port = g_strdup_printf ("%u", pb_test_dovecot_get_tls_port (dovecot));
+  g_autofree char *input = g_strdup_printf ("%s\n", password);
+  g_auto(Run) add = { 0 };
+
+  run_popbiff (&add, input, "accounts", "add", name,
+               "--host", pb_test_dovecot_get_host (dovecot), "--port", port,
+               "--user", pb_test_dovecot_get_user (dovecot),
+               "--ca-file", pb_test_dovecot_get_ca_file (dovecot),
+               "--timeout", "60", "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+}
+
+static void
+deliver (PbTestDovecot *dovecot,
+         const char    *from,
+         const char    *subject)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) message = pb_test_mail_simple (from, subject, "Hi.\n");
+
+  g_assert_true (pb_test_dovecot_deliver (dovecot, NULL, message, &error));
+  g_assert_no_error (error);
+}
+
+/* A Dovecot with three messages (the last one international) and the
+ * account "work" for it. */
+static PbTestDovecot *
+setup (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PbTestDovecot) dovecot = pb_test_dovecot_start (&error);
+  g_autoptr(GBytes) international = NULL;
+
+  g_assert_no_error (error);
+  if (dovecot == NULL)
+    return NULL;
+
+  deliver (dovecot, "Ann <ann@example.org>", "first");
+  deliver (dovecot, "bob@example.org", "second");
+  international = pb_test_mail_awkward (PB_TEST_MAIL_INTERNATIONAL);
+  g_assert_true (pb_test_dovecot_deliver (dovecot, NULL, international, &error));
+  add_account (dovecot, "work", pb_test_dovecot_get_password (dovecot));
+  return g_steal_pointer (&dovecot);
+}
+
+static JsonArray *
+parse_array (JsonParser *parser,
+             const char *text)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_data (parser, text, -1, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_ARRAY (json_parser_get_root (parser)));
+  return json_node_get_array (json_parser_get_root (parser));
+}
+
+/* Exactly these members, no others. */
+static void
+assert_members (JsonObject          *object,
+                const char * const  *names)
+{
+  g_autoptr(GList) members = json_object_get_members (object);
+
+  g_assert_cmpuint (g_list_length (members), ==, g_strv_length ((char **) names));
+  for (guint i = 0; names[i] != NULL; i++)
+    g_assert_true (json_object_has_member (object, names[i]));
+}
+
+static void
+test_check_json_contract (void)
+{
+  static const char * const members[] = { "account", "ok", "total", "new", "size", "error", NULL };
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(Run) run = { 0 };
+  JsonArray *array;
+  JsonObject *home, *work, *error;
+
+  if (!have_keyring () || (dovecot = setup ()) == NULL)
+    return;
+  add_account (dovecot, "home", "not-the-password");
+
+  run_popbiff (&run, NULL, "check", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 1);  /* one account failed */
+  array = parse_array (parser, run.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, 2);
+
+  /* Accounts in name order. */
+  home = json_array_get_object_element (array, 0);
+  work = json_array_get_object_element (array, 1);
+  assert_members (home, members);
+  assert_members (work, members);
+
+  g_assert_cmpstr (json_object_get_string_member (work, "account"), ==, "work");
+  g_assert_true (json_object_get_boolean_member (work, "ok"));
+  g_assert_cmpint (json_object_get_int_member (work, "total"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (work, "new"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (work, "size"), >, 0);
+  g_assert_true (json_object_get_null_member (work, "error"));
+
+  g_assert_cmpstr (json_object_get_string_member (home, "account"), ==, "home");
+  g_assert_false (json_object_get_boolean_member (home, "ok"));
+  g_assert_true (json_object_get_null_member (home, "total"));
+  g_assert_true (json_object_get_null_member (home, "new"));
+  g_assert_true (json_object_get_null_member (home, "size"));
+  error = json_object_get_object_member (home, "error");
+  g_assert_nonnull (error);
+  g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "auth");
+  g_assert_cmpuint (strlen (json_object_get_string_member (error, "message")), >, 0);
+
+  /* Only the good account: exit 0. */
+  g_clear_pointer (&run.out, g_free);
+  g_clear_pointer (&run.err, g_free);
+  run_popbiff (&run, NULL, "check", "work", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  array = parse_array (parser, run.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+}
+
+static void
+test_check_human_output (void)
+{
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_auto(Run) run = { 0 };
+  g_auto(Run) again = { 0 };
+  g_auto(GStrv) lines = NULL;
+
+  if (!have_keyring () || (dovecot = setup ()) == NULL)
+    return;
+  add_account (dovecot, "home-account", "not-the-password");
+
+  run_popbiff (&run, NULL, "check", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  lines = g_strsplit (run.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (lines), ==, 3);  /* two lines and the end */
+  /* One aligned line per account. */
+  g_assert_true (g_str_has_prefix (lines[0], "home-account  error: "));
+  g_assert_true (g_str_has_prefix (lines[1], "work          3 new of 3 ("));
+
+  deliver (dovecot, "c@example.org", "third");
+  run_popbiff (&again, NULL, "check", "work", NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  g_assert_true (g_str_has_prefix (again.out, "work  4 new of 4 ("));
+}
+
+static void
+test_check_timeout (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) run = { 0 };
+  JsonObject *result;
+  gint64 started;
+
+  if (!have_keyring ())
+    return;
+
+  /* A server that accepts the connection (the kernel does, from the
+   * backlog) and never says a word. */
+  g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP,
+                                 NULL, &bound, &error);
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  run_popbiff (&add, "secret\n", "accounts", "add", "silent", "--host", "127.0.0.1",
+               "--port", port, "--user", "u", "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  started = g_get_monotonic_time ();
+  run_popbiff (&run, NULL, "check", "--json", "--timeout", "2", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpint (g_get_monotonic_time () - started, <, 30 * G_USEC_PER_SEC);
+  result = json_array_get_object_element (parse_array (parser, run.out), 0);
+  g_assert_false (json_object_get_boolean_member (result, "ok"));
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (result, "error"), "kind"),
+                   ==, "timeout");
+}
+
+static void
+test_bad_command_lines (void)
+{
+  static const char * const cases[][4] = {
+    { "check", "nosuch", NULL },
+    { "check", "--timeout", "0", NULL },
+    { "check", "--timeout", "soon", NULL },
+    { "check", "--bogus", NULL },
+    { "list", NULL },
+    { "list", "nosuch", NULL },
+    { "list", "a", "b", NULL },
+    { "dismiss", NULL },
+    { "dismiss", "nosuch", "--all", NULL },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(Run) run = { 0 };
+
+      run_popbiff (&run, NULL, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+      g_assert_cmpint (run.status, ==, 2);
+      g_assert_cmpstr (run.out, ==, "");
+      g_assert_true (g_str_has_prefix (run.err, "popbiff: "));
+    }
+}
+
+static void
+test_no_accounts (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(Run) run = { 0 };
+
+  run_popbiff (&run, NULL, "check", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpuint (json_array_get_length (parse_array (parser, run.out)), ==, 0);
+}
+
+static void
+test_list_json (void)
+{
+  static const char * const members[] = { "uidl", "size", "from", "subject", "date", NULL };
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GDateTime) date = NULL;
+  g_auto(Run) run = { 0 };
+  JsonArray *array;
+  JsonObject *newest, *oldest;
+
+  if (!have_keyring () || (dovecot = setup ()) == NULL)
+    return;
+
+  /* No check before: list checks first. */
+  run_popbiff (&run, NULL, "list", "work", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  array = parse_array (parser, run.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    assert_members (json_array_get_object_element (array, i), members);
+
+  /* Newest first, decoded, dates in ISO 8601. */
+  newest = json_array_get_object_element (array, 0);
+  oldest = json_array_get_object_element (array, 2);
+  g_assert_cmpstr (json_object_get_string_member (newest, "subject"), ==,
+                   PB_TEST_MAIL_INTERNATIONAL_SUBJECT);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (newest, "from"),
+                                   PB_TEST_MAIL_INTERNATIONAL_FROM_NAME " <"));
+  g_assert_cmpstr (json_object_get_string_member (oldest, "from"), ==, "Ann <ann@example.org>");
+  g_assert_cmpstr (json_object_get_string_member (oldest, "subject"), ==, "first");
+  g_assert_cmpint (json_object_get_int_member (oldest, "size"), >, 0);
+  g_assert_cmpuint (strlen (json_object_get_string_member (oldest, "uidl")), >, 0);
+  date = g_date_time_new_from_iso8601 (json_object_get_string_member (oldest, "date"), NULL);
+  g_assert_nonnull (date);
+}
+
+static const char *
+uidl_at (JsonArray *array, guint i)
+{
+  return json_object_get_string_member (json_array_get_object_element (array, i), "uidl");
+}
+
+static void
+test_dismiss (void)
+{
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser2 = json_parser_new ();
+  g_autofree char *newest = NULL;
+  g_auto(Run) list = { 0 };
+  g_auto(Run) dismiss = { 0 };
+  g_auto(Run) unknown = { 0 };
+  g_auto(Run) check = { 0 };
+  g_auto(Run) all = { 0 };
+  g_auto(Run) after = { 0 };
+  g_auto(Run) list_all = { 0 };
+  JsonArray *array;
+
+  if (!have_keyring () || (dovecot = setup ()) == NULL)
+    return;
+
+  run_popbiff (&list, NULL, "list", "work", "--json", NULL);
+  array = parse_array (parser, list.out);
+  newest = g_strdup (uidl_at (array, 0));
+
+  run_popbiff (&dismiss, NULL, "dismiss", "work", newest, NULL);
+  g_assert_cmpint (dismiss.status, ==, 0);
+
+  /* An unknown UIDL is an error; the known one is still dismissed. */
+  run_popbiff (&unknown, NULL, "dismiss", "work", "no-such-uidl", uidl_at (array, 1), NULL);
+  g_assert_cmpint (unknown.status, ==, 1);
+  g_assert_nonnull (strstr (unknown.err, "no-such-uidl"));
+
+  run_popbiff (&check, NULL, "check", "work", "--json", NULL);
+  g_assert_cmpint (check.status, ==, 0);
+  array = parse_array (parser, check.out);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "new"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "total"), ==, 3);
+
+  run_popbiff (&all, NULL, "dismiss", "work", "--all", NULL);
+  g_assert_cmpint (all.status, ==, 0);
+  run_popbiff (&after, NULL, "list", "work", "--json", NULL);
+  g_assert_cmpuint (json_array_get_length (parse_array (parser, after.out)), ==, 0);
+
+  /* --all lists every message on the server, dismissed ones too. */
+  run_popbiff (&list_all, NULL, "list", "work", "--all", "--json", NULL);
+  array = parse_array (parser2, list_all.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, 3);
+  g_assert_cmpstr (uidl_at (array, 0), ==, newest);
+}
+
+int
+main (int argc, char **argv)
+{
+  pb_test_init (&argc, &argv);
+  g_test_add_func ("/cli/check/json-contract", test_check_json_contract);
+  g_test_add_func ("/cli/check/human-output", test_check_human_output);
+  g_test_add_func ("/cli/check/timeout", test_check_timeout);
+  g_test_add_func ("/cli/check/bad-command-lines", test_bad_command_lines);
+  g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
+  g_test_add_func ("/cli/list/json", test_list_json);
+  g_test_add_func ("/cli/dismiss/lowers-new", test_dismiss);
+  return g_test_run ();
+}
