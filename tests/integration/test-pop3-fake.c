@@ -1140,6 +1140,48 @@ test_ipv6 (void)
   assert_server_happy (server);
 }
 
+/* A challenge the client cannot use: it cancels with "*" (RFC 5034
+ * section 4) instead of guessing, and reports why. */
+static void
+test_sasl_bad_challenge_is_cancelled (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("SASL CRAM-MD5");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_expect (server, "AUTH CRAM-MD5");
+  pb_fake_server_send (server, "+ %%% not base64 %%%");
+  pb_fake_server_expect (server, "*");
+  pb_fake_server_send (server, "-ERR Authentication cancelled");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_false (auth_sync (client, "alice", "secret", PB_POP3_AUTH_CRAM_MD5, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL);
+  pb_pop3_client_close (client);
+  assert_server_happy (server);
+}
+
+/* SCRAM's last step proves the server knows the password; a +OK before it
+ * is refused. */
+static void
+test_scram_without_server_proof (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("SASL SCRAM-SHA-256");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_expect (server, "AUTH SCRAM-SHA-256 *");
+  pb_fake_server_send (server, "+OK Logged in (trust me)");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_false (auth_sync (client, "alice", "secret", PB_POP3_AUTH_SCRAM_SHA_256, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
+  pb_pop3_client_close (client);
+  assert_server_happy (server);
+}
+
 /* ---- cancellation, a failing output, a stalled handshake --------------------- */
 
 static gboolean
@@ -1379,6 +1421,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/output-failure-keeps-session", test_output_failure_keeps_session);
   g_test_add_func ("/pop3/fake/stalled-handshake", test_stalled_handshake);
   g_test_add_func ("/pop3/fake/quit-refused", test_quit_refused);
+  g_test_add_func ("/pop3/fake/sasl-bad-challenge-is-cancelled", test_sasl_bad_challenge_is_cancelled);
+  g_test_add_func ("/pop3/fake/scram-without-server-proof", test_scram_without_server_proof);
 
   status = g_test_run ();
 
