@@ -68,19 +68,35 @@ auth_failures_since () {
     grep -E 'user=<pbbench[123]>' | grep -ciE 'auth failed|internal failure|temporary' || true
 }
 
+# Programs that log their own finished checks (client_pattern, a grep -E
+# pattern for their log) are also timed by that: three such lines.
+client_pattern=
+
+client_checks () {
+  grep -cE "$client_pattern" "$logfile" 2>/dev/null || true
+}
+
 # Waits until all three accounts finished a session after OFFSET; prints
-# when (microseconds) it first saw one of them logged in, and when all three
-# were done. Fails when the program exits, a login fails or TIMEOUT seconds
-# pass.
+# when (microseconds) it first saw one of them logged in, when all three
+# were done, and when the program itself had logged three finished checks
+# ("-" if it logs none). Fails when the program exits, a login fails or
+# TIMEOUT seconds pass.
 wait_first_check () {
-  local offset=$1 pid=$2 timeout=$3 deadline login=
+  local offset=$1 pid=$2 timeout=$3 deadline login='' server='' client=-
+  [ -z "$client_pattern" ] || client=
   deadline=$(( $(now_us) + timeout * 1000000 ))
   while :; do
     if [ -z "$login" ] && [ "$(logins_since "$offset")" -gt 0 ]; then
       login=$(now_us)
     fi
-    if [ "$(logouts_since "$offset")" -ge 3 ]; then
-      echo "${login:-$(now_us)} $(now_us)"
+    if [ -z "$server" ] && [ "$(logouts_since "$offset")" -ge 3 ]; then
+      server=$(now_us)
+    fi
+    if [ -z "$client" ] && [ "$(client_checks)" -ge 3 ]; then
+      client=$(now_us)
+    fi
+    if [ -n "$server" ] && [ -n "$client" ]; then
+      echo "${login:-$server} $server $client"
       return 0
     fi
     if ! kill -0 "$pid" 2>/dev/null; then
@@ -172,8 +188,11 @@ setup_popbiff () {
   done
 }
 
+# The scheduler logs each finished check at debug level.
+popbiff_client_pattern='popbiff-core-DEBUG: [0-9:.]+: Check of account bench[123] finished'
+
 launch_popbiff () {
-  GSETTINGS_SCHEMA_DIR="$BENCH_BUILDDIR/data" G_MESSAGES_DEBUG=all \
+  GSETTINGS_SCHEMA_DIR="$BENCH_BUILDDIR/data" G_MESSAGES_DEBUG=popbiff-core \
     exec "$BENCH_BUILDDIR/src/popbiff" --background
 }
 
@@ -302,7 +321,8 @@ inner () {
   details="$BENCH_WORK/details.tsv"
   setup_log="$BENCH_WORK/$name/setup.log"
   logfile=$setup_log
-  local keyring_pid offset t0 times login_ms done_ms rss pss wakeups mem
+  local keyring_pid offset t0 times login_ms done_ms client_ms=- rss pss wakeups mem
+  local -a at
 
   trap 'stop_program; [ -z "${keyring_pid:-}" ] || kill "$keyring_pid" 2>/dev/null || true' EXIT
   trap 'exit 1' INT TERM
@@ -316,6 +336,7 @@ inner () {
   }
 
   "setup_$name" || return 1
+  case $name in popbiff) client_pattern=$popbiff_client_pattern ;; esac
 
   # First run: the program learns the messages.
   offset=$(log_size)
@@ -329,8 +350,10 @@ inner () {
   t0=$(now_us)
   start_program measure
   times=$(wait_first_check "$offset" "$prog_pid" "$BENCH_TIMEOUT") || return 1
-  login_ms=$(( (${times% *} - t0) / 1000 ))
-  done_ms=$(( (${times#* } - t0) / 1000 ))
+  read -r -a at <<<"$times"
+  login_ms=$(( (at[0] - t0) / 1000 ))
+  done_ms=$(( (at[1] - t0) / 1000 ))
+  [ "${at[2]}" = - ] || client_ms=$(( (at[2] - t0) / 1000 ))
   sleep "$BENCH_SETTLE"
   kill -0 "$prog_pid" 2>/dev/null || { say "$name exited while idle (see $logfile)"; return 1; }
   wakeups=$(count_wakeups "$prog_pid" "$BENCH_WINDOW")
@@ -339,9 +362,9 @@ inner () {
   rss=${mem% *}
   pss=${mem#* }
   stop_program
-  printf '%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rss" "$pss" \
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$name" "$rss" "$pss" \
     "$(awk -v w="$wakeups" -v s="$BENCH_WINDOW" 'BEGIN {printf "%.1f", w * 60 / s}')" \
-    "$login_ms" "$done_ms" >>"$BENCH_WORK/results.tsv"
+    "$login_ms" "$done_ms" "$client_ms" >>"$BENCH_WORK/results.tsv"
 }
 
 if [ "${1:-}" = "--inner" ]; then
@@ -503,18 +526,22 @@ printf '\nIdle applets: 3 POP3 accounts, %s messages, %s on 127.0.0.1\n' "$messa
 printf 'idle = %s s after the first check, counted over %s s; %s\n\n' "$settle" "$window" "$(nproc) cores, $(uname -r)"
 row () { printf '%-9s %8s %8s %12s %12s %12s\n' "$@"; }
 row program "RSS MiB" "PSS MiB" wakeups/min "1st login s" "1st check s"
+client_notes=
 for p in $programs; do
   line=$(grep "^$p	" "$work/results.tsv" || true)
   if [ -z "$line" ]; then
     row "$p" - - - - failed
     continue
   fi
-  IFS='	' read -r _ rss pss wake login finished <<<"$line"
+  IFS='	' read -r _ rss pss wake login finished client <<<"$line"
   row "$p" \
     "$(awk -v k="$rss" 'BEGIN {printf "%.1f", k / 1024}')" \
     "$(awk -v k="$pss" 'BEGIN {printf "%.1f", k / 1024}')" "$wake" \
     "$(awk -v m="$login" 'BEGIN {printf "%.2f", m / 1000}')" \
     "$(awk -v m="$finished" 'BEGIN {printf "%.2f", m / 1000}')"
+  [ "$client" = - ] ||
+    client_notes="${client_notes}$p: its own log said all three checks finished at $(awk -v m="$client" 'BEGIN {printf "%.2f", m / 1000}') s.
+"
 done
 if [ -s "$work/details.tsv" ]; then
   printf '\nthreads that woke in the window (program, thread, switches):\n'
@@ -522,6 +549,7 @@ if [ -s "$work/details.tsv" ]; then
 fi
 printf '\n1st login = process start to the first of its logins in Dovecot'"'"'s log;\n'
 printf '1st check = process start to Dovecot logging the end of all three sessions.\n'
+printf '%s' "$client_notes"
 printf 'gnubiff: its defaults but no sound; it reads at most 100 messages per mailbox (max_mail).\n'
 printf 'Mailnag: notifications plugin only (no sound); GIO base network monitor.\n'
 if [ -n "$failed" ]; then
