@@ -1,0 +1,351 @@
+/* The check job against a scripted server (tests/lib/pb-fake-server.h), for
+ * what a real server will not do on demand: a locked mailbox, a login
+ * delay, a temporary failure, no UIDL at all, UIDLs that are hostile. */
+#include <string.h>
+#include <gio/gio.h>
+
+#include "core/pb-check.h"
+#include "core/pb-core-error.h"
+#include "pb-fake-server.h"
+#include "pb-test-util.h"
+
+typedef struct {
+  PbState *state;
+} Fixture;
+
+static void
+fixture_set_up (Fixture *f, gconstpointer data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->state = pb_state_new ("fake", NULL);
+  g_assert_true (pb_state_load (f->state, &error));
+}
+
+static void
+fixture_tear_down (Fixture *f, gconstpointer data)
+{
+  g_clear_object (&f->state);
+}
+
+/* Greeting, CAPA, USER/PASS answered with @pass_reply, and when that is
+ * +OK, CAPA again (RFC 2449 section 5). */
+static PbFakeServer *
+server_login (const char *capa,
+              const char *pass_reply)
+{
+  PbFakeServer *server = pb_fake_server_new ();
+  g_autofree char *capa_reply = g_strdup_printf ("+OK\n%s\n.", capa);
+
+  pb_fake_server_send (server, "+OK POP3 ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, capa_reply);
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, pass_reply);
+  if (g_str_has_prefix (pass_reply, "+OK"))
+    {
+      pb_fake_server_expect (server, "CAPA");
+      pb_fake_server_send (server, capa_reply);
+    }
+  return server;
+}
+
+static void
+server_quit (PbFakeServer *server)
+{
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+}
+
+static void
+on_done (GObject *source, GAsyncResult *result, gpointer user_data)
+{
+  *(PbCheckResult **) user_data = pb_check_run_finish (result);
+}
+
+/* Runs a check against @server and asserts the server saw exactly its
+ * script. */
+static PbCheckResult *
+check_against (Fixture      *f,
+               PbFakeServer *server)
+{
+  g_autoptr(PbAccount) account = pb_account_new ("fake");
+  g_autofree char *problems = NULL;
+  PbCheckResult *result = NULL;
+
+  pb_account_set_host (account, "127.0.0.1");
+  pb_account_set_port (account, pb_fake_server_get_port (server));
+  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
+  pb_account_set_auth (account, PB_POP3_AUTH_USER);
+  pb_account_set_user (account, "alice");
+  pb_account_set_timeout (account, 30);
+
+  pb_check_run_async (account, f->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, NULL,
+                      on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+  return result;
+}
+
+static const char *
+kind_of (PbCheckResult *result)
+{
+  const GError *error = pb_check_result_get_error (result);
+
+  g_assert_nonnull (error);
+  return pb_error_kind (error);
+}
+
+static void
+assert_state_untouched (Fixture *f)
+{
+  g_assert_true (pb_state_is_fresh (f->state));
+  g_assert_cmpuint (pb_state_get_count (f->state), ==, 0);
+  g_assert_false (g_file_test (pb_state_get_path (f->state), G_FILE_TEST_EXISTS));
+}
+
+static void
+test_in_use (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server =
+    server_login ("USER\nUIDL\nTOP\nRESP-CODES", "-ERR [IN-USE] Mailbox is locked by another session");
+  g_autoptr(PbCheckResult) result = check_against (f, server);
+
+  g_assert_false (pb_check_result_get_ok (result));
+  g_assert_cmpstr (kind_of (result), ==, "locked");
+  assert_state_untouched (f);
+}
+
+static void
+test_login_delay (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server =
+    server_login ("USER\nUIDL\nTOP\nRESP-CODES\nLOGIN-DELAY 900", "-ERR [LOGIN-DELAY] Too soon");
+  g_autoptr(PbCheckResult) result = check_against (f, server);
+
+  g_assert_cmpstr (kind_of (result), ==, "login-delay");
+  /* The scheduler waits at least this long before the next try. */
+  g_assert_cmpint (pb_check_result_get_retry_after (result), ==, 900);
+  assert_state_untouched (f);
+}
+
+static void
+test_login_delay_capability (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server =
+    server_login ("USER\nUIDL\nTOP\nLOGIN-DELAY 1800", "+OK logged in");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 0 0");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpint (pb_check_result_get_login_delay (result), ==, 1800);
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 0);
+}
+
+static void
+test_sys_temp (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server =
+    server_login ("USER\nUIDL\nTOP\nRESP-CODES", "-ERR [SYS/TEMP] Storage is offline, try later");
+  g_autoptr(PbCheckResult) result = check_against (f, server);
+
+  g_assert_cmpstr (kind_of (result), ==, "server");
+  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "Storage is offline"));
+  assert_state_untouched (f);
+}
+
+/* A server with TOP but no UIDL: LIST and every message's headers. */
+static PbFakeServer *
+server_without_uidl (guint n, const char * const *tops, const char *sizes)
+{
+  PbFakeServer *server = server_login ("USER\nTOP", "+OK");
+  g_autofree char *stat = g_strdup_printf ("+OK %u 999", n);
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, stat);
+  /* UIDL is never sent: CAPA said there is none. */
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, sizes);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *command = g_strdup_printf ("TOP %u 0", i + 1);
+      g_autofree char *reply = g_strdup_printf ("+OK\n%s\n.", tops[i]);
+
+      pb_fake_server_expect (server, command);
+      pb_fake_server_send (server, reply);
+    }
+  server_quit (server);
+  return server;
+}
+
+static void
+test_no_uidl_fallback_identity (Fixture *f, gconstpointer data)
+{
+  static const char * const three[] = {
+    "From: Ann <ann@example.org>\nSubject: one\nMessage-ID: <1@x>\n",
+    "From: cron@example.org\nSubject: backup done\n",   /* no Message-ID ... */
+    "From: cron@example.org\nSubject: backup done\n",   /* ... twice, same size */
+  };
+  g_autoptr(PbFakeServer) first_server =
+    server_without_uidl (3, three, "+OK\n1 100\n2 200\n3 200\n.");
+  g_autoptr(PbCheckResult) first = check_against (f, first_server);
+  g_autoptr(PbFakeServer) second_server = NULL;
+  g_autoptr(PbCheckResult) second = NULL;
+  g_autoptr(PbFakeServer) third_server = NULL;
+  g_autoptr(PbCheckResult) third = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autofree char *first_uidl = NULL;
+  GPtrArray *fresh;
+
+  g_assert_true (pb_check_result_get_ok (first));
+  g_assert_cmpuint (pb_check_result_get_total (first), ==, 3);
+  g_assert_cmpuint (pb_check_result_get_new_count (first), ==, 3);
+  fresh = pb_check_result_get_new_messages (first);
+  g_assert_cmpstr (((PbMessageRecord *) fresh->pdata[2])->subject, ==, "one");
+  g_assert_cmpuint (((PbMessageRecord *) fresh->pdata[2])->size, ==, 100);
+
+  /* Identical messages still get an identity each. */
+  records = pb_state_list (f->state);
+  g_assert_cmpuint (records->len, ==, 3);
+  g_assert_cmpuint (strlen (((PbMessageRecord *) records->pdata[0])->uidl), ==, 64);
+  g_assert_cmpstr (((PbMessageRecord *) records->pdata[1])->uidl, !=,
+                   ((PbMessageRecord *) records->pdata[2])->uidl);
+  first_uidl = g_strdup (((PbMessageRecord *) records->pdata[0])->uidl);
+  g_clear_pointer (&records, g_ptr_array_unref);
+
+  /* The same mailbox again: the same identities, nothing announced. */
+  second_server = server_without_uidl (3, three, "+OK\n1 100\n2 200\n3 200\n.");
+  second = check_against (f, second_server);
+  g_assert_cmpuint (pb_check_result_get_new_count (second), ==, 3);
+  g_assert_cmpuint (pb_check_result_get_announced (second)->len, ==, 0);
+
+  /* Message 1 deleted elsewhere: the others keep their identity. */
+  third_server = server_without_uidl (2, three + 1, "+OK\n1 200\n2 200\n.");
+  third = check_against (f, third_server);
+  g_assert_cmpuint (pb_check_result_get_new_count (third), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_announced (third)->len, ==, 0);
+  g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
+  g_assert_null (pb_state_lookup (f->state, first_uidl));
+}
+
+static void
+test_duplicate_and_odd_uidls (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 3 600");
+  pb_fake_server_expect (server, "UIDL");
+  /* A UIDL listed twice, and one that looks like a path: allowed
+   * characters, never used as a file name. */
+  pb_fake_server_send (server, "+OK\n1 same\n2 same\n3 ../../etc/passwd\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n3 300\n.");
+  /* Newest first; the duplicate is not fetched. */
+  pb_fake_server_expect (server, "TOP 3 0");
+  pb_fake_server_send (server, "+OK\nSubject: path\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: first of the twins\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 3);
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 2);
+  g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
+  g_assert_cmpstr (pb_state_lookup (f->state, "same")->subject, ==, "first of the twins");
+  g_assert_cmpuint (pb_state_lookup (f->state, "same")->size, ==, 100);
+  g_assert_cmpstr (pb_state_lookup (f->state, "../../etc/passwd")->subject, ==, "path");
+}
+
+static void
+test_hostile_uidl_fails_cleanly (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+  const char hostile[] = "+OK\r\n1 ok-one\r\n2 evil\x1b[2J\r\n.\r\n";
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 300");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send_raw (server, hostile, strlen (hostile));
+  result = check_against (f, server);
+
+  /* An escape sequence in a UIDL breaks the protocol: the check fails and
+   * the state learns nothing from that listing. */
+  g_assert_cmpstr (kind_of (result), ==, "protocol");
+  assert_state_untouched (f);
+}
+
+static void
+test_top_failure_is_per_message (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP\nRESP-CODES", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 300");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 a\n2 b\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "-ERR no such message");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: fine\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  /* The message stays new, without headers; a later check tries again. */
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_unsummarized (result), ==, 1);
+  g_assert_cmpstr (pb_state_lookup (f->state, "a")->subject, ==, "fine");
+  g_assert_cmpint (pb_state_lookup (f->state, "b")->flags & PB_MESSAGE_SUMMARIZED, ==, 0);
+}
+
+static void
+test_dropped_connection (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_drop (server);
+  result = check_against (f, server);
+
+  g_assert_cmpstr (kind_of (result), ==, "network");
+  assert_state_untouched (f);
+}
+
+int
+main (int argc, char **argv)
+{
+  pb_test_init (&argc, &argv);
+
+#define ADD(path, func) \
+  g_test_add ("/check/fake/" path, Fixture, NULL, fixture_set_up, func, fixture_tear_down)
+  ADD ("in-use", test_in_use);
+  ADD ("login-delay", test_login_delay);
+  ADD ("login-delay-capability", test_login_delay_capability);
+  ADD ("sys-temp", test_sys_temp);
+  ADD ("no-uidl-fallback-identity", test_no_uidl_fallback_identity);
+  ADD ("duplicate-and-odd-uidls", test_duplicate_and_odd_uidls);
+  ADD ("hostile-uidl-fails-cleanly", test_hostile_uidl_fails_cleanly);
+  ADD ("top-failure-is-per-message", test_top_failure_is_per_message);
+  ADD ("dropped-connection", test_dropped_connection);
+#undef ADD
+
+  return g_test_run ();
+}
