@@ -1,0 +1,105 @@
+#!/bin/sh
+# `popbiff check` against its peer, on one Dovecot mailbox of 10,000
+# messages (about 60 MiB), over implicit TLS on 127.0.0.1, in one run:
+#
+#   nothing new:         popbiff check (state up to date)  vs  mpop -s
+#   first check:         popbiff check with no state (10,000 new, headers of
+#                        the newest fetched, one summary notification)
+#   20 accounts vs 1:    popbiff check of 20 accounts on that mailbox at once
+#                        vs one of them
+#   state load + diff:   bench-state, 100,000 UIDLs (time and memory)
+#
+# Goals (issue 3): nothing new no slower than `mpop -s`; first check under
+# 3 s; 20 accounts under 2x one; load + diff under 50 ms.
+#
+#   bench/check.sh [MESSAGES [AVERAGE_OCTETS]]           default 10000 6144
+#   PB_BENCH_RUNS=N  hyperfine runs per command (default 10)
+#
+# Runs under tests/tools/with-keyring.sh: a private session bus, an unlocked
+# gnome-keyring and a temporary HOME hold the accounts and their passwords.
+set -eu
+. "$(dirname "$0")/lib.sh"
+
+if [ -z "${PB_BENCH_IN_KEYRING:-}" ]; then
+  bench_need dbus-run-session gnome-keyring-daemon
+  PB_BENCH_IN_KEYRING=1 PB_BUILDDIR=$build exec "$top/tests/tools/with-keyring.sh" "$0" "$@"
+fi
+
+count=${1:-10000}
+size=${2:-6144}
+
+bench_need hyperfine mpop python3
+bench_need_built src/popbiff bench/bench-state bench/minimal-pop3 tests/tools/pb-dovecot-env
+bench_start_dovecot "$count" "$size"
+
+popbiff=$build/src/popbiff
+state_dir=${XDG_STATE_HOME:-$HOME/.local/state}/popbiff
+bench_mpoprc "$results/mpoprc" "$results/mpop-maildir" "$results/mpop-uidls"
+
+add_account () {
+  printf '%s\n' "$PB_PASSWORD" |
+    "$popbiff" accounts add "$1" --host 127.0.0.1 --port "$PB_DOVECOT_TLS_PORT" \
+      --security tls --user "$PB_DOVECOT_USER" --ca-file "$PB_DOVECOT_CA_FILE" \
+      --password-stdin >/dev/null
+}
+
+add_account bench
+many=""
+for i in $(seq 1 20); do
+  add_account "bench$i"
+  many="$many bench$i"
+done
+
+# Dovecot indexes the new mailbox at its first login; the first checks fill
+# each account's state (and its summaries, up to the per-check bound).
+mpop -C "$results/mpoprc" -s bench
+"$popbiff" check bench
+# shellcheck disable=SC2086
+"$popbiff" check $many >/dev/null
+"$popbiff" check --json bench
+
+echo "== nothing new ($runs runs)" >&2
+bench_hyperfine "$results/idle.json" \
+  -n "popbiff check, nothing new" "$popbiff check bench" \
+  -n "mpop -s" "mpop -C $results/mpoprc -q -s bench"
+
+echo "== first check, no state ($runs runs)" >&2
+bench_hyperfine "$results/first.json" \
+  --prepare "rm -f $state_dir/bench.state" \
+  -n "popbiff check, first (no state)" "$popbiff check bench"
+
+# The yardstick for 20-at-once: the same server work driven by the minimal
+# client, so the table shows how much of the cost is Dovecot's on this box.
+minimal="$build/bench/minimal-pop3 $PB_DOVECOT_TLS_PORT stat-uidl $PB_DOVECOT_CA_FILE"
+cat > "$results/minimal-20.sh" <<SH
+for i in \$(seq 1 20); do $minimal >/dev/null & done
+wait
+SH
+
+echo "== 20 accounts at once vs one ($runs runs)" >&2
+bench_hyperfine "$results/many.json" \
+  -n "popbiff check, 1 account" "$popbiff check bench1" \
+  -n "popbiff check, 20 accounts" "$popbiff check$many" \
+  -n "minimal stat+uidl, 1" "$minimal" \
+  -n "minimal stat+uidl, 20 at once" "sh $results/minimal-20.sh"
+
+echo "== peak RSS" >&2
+bench_rss "popbiff check, nothing new" "$popbiff check bench"
+bench_rss "mpop -s" "mpop -C $results/mpoprc -q -s bench"
+bench_rss "popbiff check, first (no state)" "rm -f $state_dir/bench.state; $popbiff check bench"
+bench_rss "popbiff check, 20 accounts" "$popbiff check$many"
+
+octets=$(du -sb "$PB_DOVECOT_MAILDIR" | cut -f1)
+python3 "$top/bench/summarize.py" \
+  "popbiff check: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot on 127.0.0.1, implicit TLS" \
+  "$results/rss.tsv" "$results/idle.json" "$results/first.json" "$results/many.json" -- \
+  "nothing new: popbiff / mpop -s=popbiff check, nothing new/mpop -s<=1.0" \
+  "20 accounts / 1=popbiff check, 20 accounts/popbiff check, 1 account<=2.0" \
+  "the server's share: minimal 20 / 1=minimal stat+uidl, 20 at once/minimal stat+uidl, 1"
+python3 - "$results/first.json" <<'PY'
+import json, sys
+mean = json.load(open(sys.argv[1]))["results"][0]["mean"]
+print(f"first check: {mean:.2f} s  goal < 3 s: {'met' if mean < 3 else 'MISSED'}")
+PY
+echo
+"$build/bench/bench-state" 100000
