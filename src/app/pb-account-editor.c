@@ -9,6 +9,7 @@ struct _PbAccountEditor
 
   PbAccount       *original;     /* owned; NULL for a new account */
   GStrv            taken_names;
+  char            *pin_sha256;   /* trusted during Test Connection, or NULL */
   char            *validation;
   gboolean         valid;
   gboolean         port_touched; /* the person chose a port: leave it */
@@ -187,6 +188,8 @@ pb_account_editor_build_account (PbAccountEditor  *self,
   pb_account_set_delete_after_download (account,
                                         gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->delete_check)));
 
+  if (self->pin_sha256 != NULL)
+    pb_account_set_pin_sha256 (account, self->pin_sha256);
   if (!pb_account_validate (account, error))
     return NULL;
   if (self->original == NULL && *entry_text (self->password_entry) == '\0')
@@ -274,6 +277,7 @@ pb_account_editor_finalize (GObject *object)
   PbAccountEditor *self = PB_ACCOUNT_EDITOR (object);
 
   g_strfreev (self->taken_names);
+  g_free (self->pin_sha256);
   g_free (self->validation);
 
   G_OBJECT_CLASS (pb_account_editor_parent_class)->finalize (object);
@@ -469,4 +473,15 @@ pb_account_editor_set_test_result (PbAccountEditor *self,
   else
     gtk_spinner_stop (self->test_spinner);
   gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), !running && self->valid);
+}
+
+void
+pb_account_editor_set_pin_sha256 (PbAccountEditor *self,
+                                  const char      *sha256)
+{
+  g_return_if_fail (PB_IS_ACCOUNT_EDITOR (self));
+
+  g_free (self->pin_sha256);
+  self->pin_sha256 = g_strdup (sha256);
+  validate (self);
 }

@@ -38,3 +38,8 @@ void        pb_account_editor_set_test_result    (PbAccountEditor *self,
  * application runs the probe and calls set_test_result). */
 
 G_END_DECLS
+G_BEGIN_DECLS
+/* A certificate the person chose to trust while testing; saved with the
+ * account. */
+void        pb_account_editor_set_pin_sha256     (PbAccountEditor *self, const char *sha256);
+G_END_DECLS

@@ -42,6 +42,9 @@ struct _PbWindow
   guint64               download_total; /* octets of all selected messages */
   guint                 download_count;
   guint                 download_ok;
+  guint                 download_finished; /* messages done, either way */
+  guint64               download_bytes_before; /* octets of finished jobs */
+  guint64               download_job_bytes;    /* octets of the running job */
   GString              *download_errors;
   char                 *last_path;      /* the last message downloaded */
   char                 *last_account;
@@ -373,14 +376,8 @@ update_actions (PbWindow *self)
 static void
 update_overall_progress (PbWindow *self)
 {
-  GHashTableIter iter;
-  gpointer value;
-  guint64 done = 0;
   g_autofree char *text = NULL;
-
-  g_hash_table_iter_init (&iter, self->download_done);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    done += *(guint64 *) value;
+  guint64 done = self->download_bytes_before + self->download_job_bytes;
 
   gtk_progress_bar_set_fraction (self->progress_bar,
                                  self->download_total > 0 ?
@@ -388,17 +385,28 @@ update_overall_progress (PbWindow *self)
   /* Translators: "Downloading 2 of 5 messages" */
   text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Downloading %u of %u message",
                                        "Downloading %u of %u messages", self->download_count),
-                          MIN (self->download_ok + 1, self->download_count), self->download_count);
+                          MIN (self->download_finished + 1, self->download_count), self->download_count);
   gtk_progress_bar_set_text (self->progress_bar, text);
 }
 
-static void
-on_download_progress (const char *uidl,
-                      guint64     done,
-                      guint64     total,
-                      gpointer    user_data)
+static guint64
+item_size (PbWindow   *self,
+           const char *uidl)
 {
-  PbWindow *self = user_data;
+  GtkTreeIter iter;
+  guint64 size = 0;
+
+  if (find_item_iter (self, uidl, &iter))
+    gtk_tree_model_get (GTK_TREE_MODEL (self->store), &iter, COL_SIZE, &size, -1);
+  return size;
+}
+
+static void
+set_row_progress (PbWindow   *self,
+                  const char *uidl,
+                  guint64     done,
+                  guint64     total)
+{
   guint64 *slot = g_hash_table_lookup (self->download_done, uidl);
   GtkTreeIter iter;
 
@@ -408,12 +416,54 @@ on_download_progress (const char *uidl,
       g_hash_table_insert (self->download_done, g_strdup (uidl), slot);
     }
   *slot = done;
-
   if (find_item_iter (self, uidl, &iter))
     gtk_list_store_set (self->store, &iter,
                         COL_PROGRESS, total > 0 ? (int) MIN (100, done * 100 / total) : 0,
                         COL_PROGRESS_VISIBLE, TRUE,
                         -1);
+}
+
+/* @uidl NULL: @done octets of the whole job so far. The job fetches its
+ * messages in the order given, so the octets beyond the finished ones
+ * belong to the first unfinished message. */
+static void
+on_download_progress (const char *uidl,
+                      guint64     done,
+                      guint64     total,
+                      gpointer    user_data)
+{
+  PbWindow *self = user_data;
+  DownloadJob *job = g_queue_peek_head (&self->download_jobs);
+
+  if (self->download_done == NULL || job == NULL)
+    return;
+
+  if (uidl != NULL)
+    {
+      guint64 size = item_size (self, uidl);
+
+      self->download_finished++;
+      set_row_progress (self, uidl, size, size);
+    }
+  else
+    {
+      guint64 finished_bytes = 0;
+
+      self->download_job_bytes = done;
+      for (guint i = 0; job->uidls[i] != NULL; i++)
+        {
+          guint64 *slot = g_hash_table_lookup (self->download_done, job->uidls[i]);
+          guint64 size = item_size (self, job->uidls[i]);
+
+          if (slot != NULL && *slot >= size)
+            {
+              finished_bytes += size;
+              continue;
+            }
+          set_row_progress (self, job->uidls[i], done > finished_bytes ? done - finished_bytes : 0, size);
+          break;
+        }
+    }
   update_overall_progress (self);
 }
 
@@ -496,6 +546,8 @@ on_download_done (GObject      *source,
             g_string_append_printf (self->download_errors, "%s ", outcome->error->message);
         }
     }
+  self->download_bytes_before += self->download_job_bytes;
+  self->download_job_bytes = 0;
   download_job_free (job);
 
   if (self->download_cancellable == NULL)
@@ -544,6 +596,9 @@ download_activated (GSimpleAction *action,
   self->download_total = 0;
   self->download_count = items->len;
   self->download_ok = 0;
+  self->download_finished = 0;
+  self->download_bytes_before = 0;
+  self->download_job_bytes = 0;
   g_clear_pointer (&self->last_path, g_free);
   gtk_widget_hide (GTK_WIDGET (self->result_bar));
 

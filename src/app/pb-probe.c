@@ -1,0 +1,272 @@
+/* pb-probe.c: one short session that reports what it found. */
+#include <string.h>
+#include <glib/gi18n.h>
+
+#include "core/pb-secrets.h"
+#include "pb-probe.h"
+
+typedef struct {
+  PbAccount     *account;   /* owned */
+  PbPop3Client  *client;    /* owned */
+  char          *password;  /* owned, wiped */
+  gboolean       login;
+  PbProbeReport *report;    /* owned until returned */
+} ProbeData;
+
+void
+pb_probe_report_free (PbProbeReport *report)
+{
+  if (report == NULL)
+    return;
+  g_clear_pointer (&report->tls_info, pb_pop3_tls_info_free);
+  g_strfreev (report->capabilities);
+  g_free (report->mechanism);
+  g_clear_error (&report->error);
+  g_free (report);
+}
+
+static void
+probe_data_free (ProbeData *data)
+{
+  g_clear_object (&data->account);
+  if (data->client != NULL)
+    pb_pop3_client_close (data->client);
+  g_clear_object (&data->client);
+  if (data->password != NULL)
+    {
+      memset (data->password, 0, strlen (data->password));
+      g_free (data->password);
+    }
+  pb_probe_report_free (data->report);
+  g_free (data);
+}
+
+static void
+finish (GTask *task)
+{
+  ProbeData *data = g_task_get_task_data (task);
+
+  g_task_return_pointer (task, g_steal_pointer (&data->report), (GDestroyNotify) pb_probe_report_free);
+}
+
+static void
+fail (GTask  *task,
+      GError *error)
+{
+  ProbeData *data = g_task_get_task_data (task);
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (data->report->error == NULL)
+    data->report->error = error;
+  else
+    g_error_free (error);
+  finish (task);
+}
+
+static void
+on_quit (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+
+  /* What matters was learned; a failed QUIT changes nothing here. */
+  pb_pop3_client_quit_finish (PB_POP3_CLIENT (source), result, NULL);
+  finish (task);
+}
+
+static void
+on_stat (GObject      *source,
+         GAsyncResult *result,
+         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProbeData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!pb_pop3_client_stat_finish (data->client, result, &data->report->count,
+                                   &data->report->size, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  pb_pop3_client_quit_async (data->client, g_task_get_cancellable (task), on_quit,
+                             g_object_ref (task));
+}
+
+static void
+on_authenticated (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProbeData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  data->report->tried_login = TRUE;
+  if (!pb_pop3_client_authenticate_finish (data->client, result, &error))
+    {
+      fail (task, error);
+      return;
+    }
+  data->report->logged_in = TRUE;
+  data->report->mechanism = g_strdup (pb_pop3_client_get_auth_mechanism (data->client));
+  pb_pop3_client_stat_async (data->client, g_task_get_cancellable (task), on_stat,
+                             g_object_ref (task));
+}
+
+static void
+authenticate (GTask *task)
+{
+  ProbeData *data = g_task_get_task_data (task);
+
+  pb_pop3_client_authenticate_async (data->client, pb_account_get_user (data->account),
+                                     data->password, pb_account_get_auth (data->account),
+                                     g_task_get_cancellable (task), on_authenticated,
+                                     g_object_ref (task));
+}
+
+static void
+on_password (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProbeData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  char *password = pb_secrets_lookup_finish (result, &error);
+
+  if (password == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  data->password = g_strdup (password);
+  pb_secrets_free (password);
+  authenticate (task);
+}
+
+static void
+on_connected (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProbeData *data = g_task_get_task_data (task);
+  const PbPop3TlsInfo *tls = NULL;
+  GError *error = NULL;
+  gboolean ok;
+
+  ok = pb_pop3_client_connect_finish (data->client, result, &error);
+  /* The certificate is described even when it was refused. */
+  tls = pb_pop3_client_get_tls_info (data->client);
+  if (tls != NULL)
+    data->report->tls_info = pb_pop3_tls_info_copy (tls);
+  if (!ok)
+    {
+      fail (task, error);
+      return;
+    }
+  data->report->connected = TRUE;
+  data->report->capabilities = g_strdupv ((char **) pb_pop3_client_get_capabilities (data->client));
+
+  if (!data->login)
+    pb_pop3_client_quit_async (data->client, g_task_get_cancellable (task), on_quit,
+                               g_object_ref (task));
+  else if (data->password != NULL)
+    authenticate (task);
+  else
+    pb_secrets_lookup_async (data->account, g_task_get_cancellable (task), on_password,
+                             g_object_ref (task));
+}
+
+void
+pb_probe_async (PbAccount           *account,
+                const char          *password,
+                GCancellable        *cancellable,
+                GAsyncReadyCallback  callback,
+                gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+  ProbeData *data = g_new0 (ProbeData, 1);
+
+  g_task_set_source_tag (task, pb_probe_async);
+  data->account = g_object_ref (account);
+  data->client = pb_account_create_client (account);
+  data->login = password == NULL || *password != '\0';
+  data->password = password != NULL && *password != '\0' ? g_strdup (password) : NULL;
+  data->report = g_new0 (PbProbeReport, 1);
+  g_task_set_task_data (task, data, (GDestroyNotify) probe_data_free);
+
+  pb_pop3_client_connect_async (data->client, cancellable, on_connected, g_object_ref (task));
+}
+
+PbProbeReport *
+pb_probe_finish (GAsyncResult  *result,
+                 GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+char *
+pb_probe_report_describe (const PbProbeReport *report)
+{
+  GString *text = g_string_new (NULL);
+
+  g_return_val_if_fail (report != NULL, NULL);
+
+  if (report->tls_info != NULL)
+    {
+      g_string_append_printf (text, _("Encryption: %s"), report->tls_info->tls_version != NULL ?
+                              report->tls_info->tls_version : _("TLS"));
+      g_string_append_c (text, '\n');
+      if (report->tls_info->subject != NULL)
+        {
+          g_string_append_printf (text, _("Certificate: %s (issued by %s)"), report->tls_info->subject,
+                                  report->tls_info->issuer != NULL ? report->tls_info->issuer : "?");
+          g_string_append_c (text, '\n');
+        }
+    }
+  else if (report->connected)
+    {
+      g_string_append (text, _("Encryption: none"));
+      g_string_append_c (text, '\n');
+    }
+
+  if (report->capabilities != NULL && report->capabilities[0] != NULL)
+    {
+      g_autofree char *caps = g_strjoinv (", ", report->capabilities);
+
+      g_string_append_printf (text, _("Server offers: %s"), caps);
+      g_string_append_c (text, '\n');
+    }
+
+  if (report->logged_in)
+    {
+      g_string_append_printf (text, _("Login: worked (%s)"), report->mechanism != NULL ? report->mechanism : "?");
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE, "%u message waits on the server.",
+                                                 "%u messages wait on the server.", report->count),
+                              report->count);
+      g_string_append_c (text, '\n');
+    }
+  else if (report->tried_login)
+    {
+      g_string_append (text, _("Login: failed"));
+      g_string_append_c (text, '\n');
+    }
+
+  if (report->error != NULL)
+    g_string_append_printf (text, "%s\n", report->error->message);
+  else if (report->logged_in)
+    g_string_append (text, _("Everything works."));
+
+  while (text->len > 0 && text->str[text->len - 1] == '\n')
+    g_string_truncate (text, text->len - 1);
+  return g_string_free (text, FALSE);
+}
