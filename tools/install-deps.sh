@@ -16,6 +16,8 @@ PACKAGES="
   valgrind mpop hyperfine procps time libgnutls28-dev
   groff-base
   gnubiff mailnag
+  python3 python3-dogtail python3-gi gir1.2-gtk-3.0 trayer imagemagick fonts-vlgothic
+  valgrind mpop hyperfine procps time
 "
 
 missing=""

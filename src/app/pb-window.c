@@ -824,7 +824,7 @@ setup_messages_view (PbWindow *self)
 
   column = add_text_column (self, _("From"), COL_FROM, COL_FROM, FALSE);
   gtk_tree_view_column_set_min_width (column, 120);
-  gtk_tree_view_column_set_fixed_width (column, 170);
+  gtk_tree_view_column_set_fixed_width (column, 180);
   gtk_tree_view_column_set_sizing (column, GTK_TREE_VIEW_COLUMN_FIXED);
   column = add_text_column (self, _("Subject"), COL_SUBJECT, COL_SUBJECT, TRUE);
   gtk_tree_view_column_set_min_width (column, 160);
