@@ -1,0 +1,110 @@
+#!/usr/bin/python3
+"""Drives Popbiff (demo mode) through AT-SPI and takes the screenshots the
+README and the metainfo show. Run by tools/screenshots.sh, which provides
+the display, the buses, the build and the output directory."""
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+POPBIFF = os.environ["POPBIFF"]
+OUT = os.environ["PB_SCREENSHOTS"]
+DOVECOT_ENV = os.environ["PB_DOVECOT_ENV"]
+
+
+def wait_for(what, predicate, timeout=60.0):
+    deadline = time.monotonic() + timeout
+    error = None
+    while time.monotonic() < deadline:
+        try:
+            value = predicate()
+            if value:
+                return value
+        except Exception as e:
+            error = e
+        time.sleep(0.25)
+    raise SystemExit("screenshots: timed out waiting for %s (%s)" % (what, error))
+
+
+def shoot(name):
+    # Let the last redraw land.
+    time.sleep(1.0)
+    path = os.path.join(OUT, name + ".png")
+    subprocess.run(["import", "-window", "root", path], check=True)
+    print("wrote", path, flush=True)
+
+
+def app_named(procs):
+    from dogtail import tree
+    return wait_for("Popbiff", lambda: tree.root.application("popbiff"), timeout=90)
+
+
+def isolated_env():
+    home = tempfile.mkdtemp(prefix="pb-shots-home-")
+    env = dict(os.environ)
+    env.update(HOME=home, XDG_CONFIG_HOME=home + "/config", XDG_DATA_HOME=home + "/data",
+               XDG_STATE_HOME=home + "/state", XDG_CACHE_HOME=home + "/cache",
+               GSETTINGS_BACKEND="memory")
+    return env
+
+
+def main():
+    os.environ.pop("NO_AT_BRIDGE", None)
+    subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"])
+    subprocess.run(["gdbus", "wait", "--session", "--timeout", "60", "org.a11y.Bus"], check=True)
+    from dogtail import config
+    config.config.searchCutoffCount = 20
+    config.config.defaultDelay = 0.2
+
+    # 1. The first start: no account yet.
+    first = subprocess.Popen([POPBIFF], env=isolated_env())
+    app = app_named([first])
+    wait_for("the welcome page", lambda: app.child(roleName="push button", name="Add an Account"))
+    shoot("empty")
+    first.terminate()
+    first.wait()
+
+    # 2. The demo with new mail.
+    demo = subprocess.Popen([POPBIFF, "--demo"], env=isolated_env())
+    from dogtail import tree
+    app = wait_for("the demo", lambda: tree.root.application("popbiff"), timeout=90)
+    table = wait_for("the messages", lambda: app.child(roleName="table", name="New messages"))
+    wait_for("five messages", lambda: table.queryTable().nRows >= 5, timeout=60)
+    shoot("new-mail")
+
+    # 3. The editor, filled in.
+    app.child(roleName="push button", name="Add account").click()
+    editor = wait_for("the editor", lambda: app.child(roleName="dialog", name="Add Account"))
+    editor.child(roleName="text", name="Account name").text = "work"
+    editor.child(roleName="text", name="Server").text = "pop.example.org"
+    editor.child(roleName="text", name="User name").text = "jane.doe"
+    shoot("editor")
+
+    # 4. An untrusted certificate, from a real TLS server (a private Dovecot
+    #    with a test CA nobody trusts).
+    out = subprocess.run([DOVECOT_ENV, "start"], check=True, capture_output=True, text=True).stdout
+    dov = {}
+    for line in out.splitlines():
+        if line.startswith("export "):
+            k, _, v = line[7:].partition("=")
+            dov[k] = v.strip("'\"")
+    os.environ["PB_DOVECOT_DIR"] = dov["PB_DOVECOT_DIR"]
+    try:
+        editor.child(roleName="text", name="Server").text = "127.0.0.1"
+        port = editor.child(roleName="spin button", name="Port")
+        port.text = dov["PB_DOVECOT_TLS_PORT"]
+        editor.child(roleName="text", name="User name").text = dov["PB_DOVECOT_USER"]
+        editor.child(roleName="password text", name="Password").text = dov["PB_DOVECOT_PASSWORD"]
+        editor.child(roleName="push button", name="Test Connection").click()
+        wait_for("the certificate dialog",
+                 lambda: app.child(roleName="dialog", name="Server Certificate"), timeout=60)
+        shoot("certificate")
+    finally:
+        subprocess.run([DOVECOT_ENV, "stop", dov["PB_DOVECOT_DIR"]], check=False)
+        demo.terminate()
+        demo.wait()
+
+
+if __name__ == "__main__":
+    main()
