@@ -242,8 +242,11 @@ on_port_changed (PbAccountEditor *self)
 static void
 on_folder_default_toggled (PbAccountEditor *self)
 {
-  gtk_widget_set_sensitive (GTK_WIDGET (self->folder_chooser),
-                            !gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->folder_default_check)));
+  gboolean use_default = gtk_toggle_button_get_active (GTK_TOGGLE_BUTTON (self->folder_default_check));
+
+  /* The chooser only matters for a folder of one's own. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->folder_chooser), !use_default);
+  gtk_widget_set_visible (GTK_WIDGET (self->folder_chooser), !use_default);
   validate (self);
 }
 
