@@ -96,7 +96,7 @@ def main():
     try:
         editor.child(roleName="text", name="Server").text = "127.0.0.1"
         port = editor.child(roleName="spin button", name="Port")
-        port.text = dov["PB_DOVECOT_TLS_PORT"]
+        port.queryValue().currentValue = float(dov["PB_DOVECOT_TLS_PORT"])
         editor.child(roleName="text", name="User name").text = dov["PB_DOVECOT_USER"]
         editor.child(roleName="password text", name="Password").text = dov["PB_DOVECOT_PASSWORD"]
         editor.child(roleName="push button", name="Test Connection").click()
