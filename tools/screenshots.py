@@ -73,6 +73,17 @@ def main():
     app = wait_for("the demo", lambda: tree.root.application("popbiff"), timeout=90)
     table = wait_for("the messages", lambda: app.child(roleName="table", name="New messages"))
     wait_for("five messages", lambda: table.queryTable().nRows >= 5, timeout=60)
+    # Two picked, ready to download.
+    from dogtail import rawinput
+    itable = table.queryTable()
+    for row, key in ((0, None), (2, "Control_L")):
+        cell = table.getChildAtIndex(itable.getIndexAt(row, 1))
+        (x, y), (w, h) = cell.position, cell.size
+        if key:
+            rawinput.holdKey(key)
+        rawinput.click(x + w // 2, y + h // 2)
+        if key:
+            rawinput.releaseKey(key)
     shoot("new-mail")
 
     # 3. The editor, filled in.

@@ -828,8 +828,10 @@ setup_messages_view (PbWindow *self)
   gtk_tree_view_column_set_sizing (column, GTK_TREE_VIEW_COLUMN_FIXED);
   column = add_text_column (self, _("Subject"), COL_SUBJECT, COL_SUBJECT, TRUE);
   gtk_tree_view_column_set_min_width (column, 160);
-  add_text_column (self, _("Date"), COL_DATE_TEXT, COL_DATE, FALSE);
+  column = add_text_column (self, _("Date"), COL_DATE_TEXT, COL_DATE, FALSE);
+  gtk_tree_view_column_set_min_width (column, 100);
   column = add_text_column (self, _("Size"), COL_SIZE_TEXT, COL_SIZE, FALSE);
+  gtk_tree_view_column_set_min_width (column, 80);
 
   /* Per message progress while downloading, in the Size column. */
   progress = gtk_cell_renderer_progress_new ();
