@@ -491,6 +491,12 @@ pb_application_download_async (PbApplication          *self,
 
   /* The scheduler's state object: one copy per account in this process. */
   state = pb_scheduler_get_state (self->scheduler, account_name);
+  if (state == NULL)
+    {
+      g_task_return_new_error (task, PB_CORE_ERROR, PB_CORE_ERROR_NOT_FOUND,
+                               _("There is no account named “%s” any more."), account_name);
+      return;
+    }
   data = g_new0 (DownloadData, 1);
   data->fetch = pb_fetch_new (account, state);
   data->account_name = g_strdup (account_name);
@@ -533,6 +539,8 @@ pb_application_dismiss (PbApplication      *self,
     return;
 
   state = pb_scheduler_get_state (self->scheduler, account_name);
+  if (state == NULL)
+    return;  /* not scheduled (yet): nothing recorded to change */
   for (guint i = 0; uidls[i] != NULL; i++)
     {
       PbMessageRecord *record = pb_state_lookup (state, uidls[i]);
