@@ -1,4 +1,5 @@
 /* pb-autostart.c: the XDG autostart entry for "Start at login". */
+#include <errno.h>
 #include <glib/gi18n.h>
 
 #include "pb-autostart.h"
@@ -26,13 +27,37 @@ pb_autostart_get_contents (void)
 }
 
 static void
+write_in_thread (GTask        *task,
+                 gpointer      source,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  const char *path = task_data;
+  g_autofree char *dir = g_path_get_dirname (path);
+  g_autofree char *contents = pb_autostart_get_contents ();
+  GError *error = NULL;
+
+  /* Atomic (temporary file, rename): a session starting meanwhile never
+   * reads half an entry. */
+  if (g_mkdir_with_parents (dir, 0700) != 0 ||
+      !g_file_set_contents_full (path, contents, -1, G_FILE_SET_CONTENTS_CONSISTENT, 0644, &error))
+    {
+      if (error == NULL)
+        error = g_error_new (G_IO_ERROR, g_io_error_from_errno (errno), "%s: %s", dir, g_strerror (errno));
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
 on_written (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
     g_warning ("Could not write the autostart entry: %s", error->message);
 }
 
@@ -56,14 +81,11 @@ pb_autostart_set_enabled_async (gboolean enabled)
 
   if (enabled)
     {
-      g_autofree char *dir = g_path_get_dirname (path);
-      char *contents = pb_autostart_get_contents ();
-      g_autoptr(GBytes) bytes = g_bytes_new_take (contents, strlen (contents));
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, on_written, NULL);
 
-      /* A directory of a few entries: creating it is instant. */
-      g_mkdir_with_parents (dir, 0700);
-      g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_NONE,
-                                           NULL, on_written, NULL);
+      g_task_set_source_tag (task, pb_autostart_set_enabled_async);
+      g_task_set_task_data (task, g_strdup (path), g_free);
+      g_task_run_in_thread (task, write_in_thread);
     }
   else
     {
