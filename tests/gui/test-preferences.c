@@ -59,6 +59,8 @@ test_autostart_entry (void)
   g_autofree char *expected_dir = g_build_filename (g_get_user_config_dir (), "autostart", NULL);
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(GError) error = NULL;
+  g_autofree char *exec = NULL;
+  g_autofree char *type = NULL;
 
   g_assert_true (g_str_has_prefix (path, expected_dir));
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
@@ -70,10 +72,10 @@ test_autostart_entry (void)
   g_assert_no_error (error);
   g_assert_true (g_key_file_load_from_data (keyfile, contents, -1, G_KEY_FILE_NONE, &error));
   g_assert_no_error (error);
-  g_assert_cmpstr (g_key_file_get_string (keyfile, "Desktop Entry", "Exec", NULL), ==,
-                   "popbiff --background");
-  g_assert_cmpstr (g_key_file_get_string (keyfile, "Desktop Entry", "Type", NULL), ==,
-                   "Application");
+  exec = g_key_file_get_string (keyfile, "Desktop Entry", "Exec", NULL);
+  type = g_key_file_get_string (keyfile, "Desktop Entry", "Type", NULL);
+  g_assert_cmpstr (exec, ==, "popbiff --background");
+  g_assert_cmpstr (type, ==, "Application");
 
   pb_autostart_set_enabled_async (FALSE);
   wait_for_file (path, FALSE);
