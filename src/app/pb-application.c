@@ -1312,6 +1312,15 @@ pb_application_activate (GApplication *application)
 {
   PbApplication *self = PB_APPLICATION (application);
 
+  if (self->pending_action != NULL)
+    {
+      g_autofree char *action = g_steal_pointer (&self->pending_action);
+
+      /* `popbiff --check-now` as the first instance: check, no window. */
+      if (g_str_equal (action, "check-now"))
+        self->background = TRUE;
+      g_action_group_activate_action (G_ACTION_GROUP (self), action, NULL);
+    }
   if (self->background)
     {
       /* Only the first activation (the start itself) stays hidden. */
@@ -1360,8 +1369,8 @@ pb_application_handle_local_options (GApplication *application,
     }
   self->background = g_variant_dict_contains (options, "background");
 
-  if (action == NULL)
-    return -1;
+  if (action == NULL && !self->background)
+    return -1;  /* plain `popbiff`: activate, here or in the running one */
 
   if (!g_application_register (application, NULL, &error))
     {
@@ -1370,7 +1379,10 @@ pb_application_handle_local_options (GApplication *application,
     }
   if (g_application_get_is_remote (application))
     {
-      g_action_group_activate_action (G_ACTION_GROUP (application), action, NULL);
+      /* Already running: --background has nothing to do (and must not
+       * pop the window up at login); an action runs over there. */
+      if (action != NULL)
+        g_action_group_activate_action (G_ACTION_GROUP (application), action, NULL);
       return 0;
     }
   /* We are the first instance: run the action once the applet is up. */
