@@ -150,6 +150,7 @@ struct _PbDelivery
   guint             sequence;        /* Q<n> of the Maildir name */
 
   guint64           total_bytes;     /* all messages' octets, for the hook */
+  GPtrArray        *spare_buffers;   /* sink buffers to reuse; guarded by lock */
   PbDeliveryWriteHook hook;
   gpointer          hook_data;
 };
@@ -166,6 +167,7 @@ pb_delivery_finalize (GObject *object)
   g_free (self->names_dir);
   g_free (self->temp_dir);
   g_hash_table_unref (self->reserved);
+  g_ptr_array_unref (self->spare_buffers);
   g_mutex_clear (&self->lock);
 
   G_OBJECT_CLASS (pb_delivery_parent_class)->finalize (object);
@@ -182,6 +184,34 @@ pb_delivery_init (PbDelivery *self)
 {
   g_mutex_init (&self->lock);
   self->reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->spare_buffers = g_ptr_array_new_with_free_func (g_free);
+}
+
+/* Sink buffers are reused rather than freed: 64 KiB blocks freed and
+ * allocated between thousands of small long-lived allocations (results,
+ * state records) would fragment the heap and grow the process with every
+ * message. Only as many exist as messages are being written at once. */
+static guint8 *
+take_buffer (PbDelivery *self)
+{
+  guint8 *buffer = NULL;
+
+  g_mutex_lock (&self->lock);
+  if (self->spare_buffers->len > 0)
+    buffer = g_ptr_array_steal_index_fast (self->spare_buffers, self->spare_buffers->len - 1);
+  g_mutex_unlock (&self->lock);
+  return buffer != NULL ? buffer : g_malloc (SINK_BUFFER_SIZE);
+}
+
+static void
+give_buffer (PbDelivery *self,
+             guint8     *buffer)
+{
+  if (buffer == NULL)
+    return;
+  g_mutex_lock (&self->lock);
+  g_ptr_array_add (self->spare_buffers, buffer);
+  g_mutex_unlock (&self->lock);
 }
 
 /* The Maildir convention: '/' and ':' in the host name would break the
@@ -605,7 +635,7 @@ pb_delivery_sink_write (GOutputStream  *stream,
   else
     {
       if (self->buffer == NULL)
-        self->buffer = g_malloc (SINK_BUFFER_SIZE);
+        self->buffer = take_buffer (delivery);
       memcpy (self->buffer + self->buffered, data, count);
       self->buffered += count;
     }
@@ -628,7 +658,7 @@ pb_delivery_sink_flush (GOutputStream  *stream,
 
   if (!sink_flush_buffer (self, error))
     return FALSE;
-  g_clear_pointer (&self->buffer, g_free);
+  give_buffer (self->delivery, g_steal_pointer (&self->buffer));
   return TRUE;
 }
 
