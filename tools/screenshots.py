@@ -3,6 +3,7 @@
 README and the metainfo show. Run by tools/screenshots.sh, which provides
 the display, the buses, the build and the output directory."""
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -11,6 +12,8 @@ import time
 POPBIFF = os.environ["POPBIFF"]
 OUT = os.environ["PB_SCREENSHOTS"]
 DOVECOT_ENV = os.environ["PB_DOVECOT_ENV"]
+# The display run-under-xvfb.sh makes (PB_XVFB_SCREEN in screenshots.sh).
+SCREEN = (1024, 768)
 
 
 def wait_for(what, predicate, timeout=60.0):
@@ -27,14 +30,62 @@ def wait_for(what, predicate, timeout=60.0):
     raise SystemExit("screenshots: timed out waiting for %s (%s)" % (what, error))
 
 
+def grab_root():
+    return subprocess.run(["import", "-window", "root", "-depth", "8", "rgb:-"],
+                          check=True, capture_output=True).stdout
+
+
+def popbiff_windows():
+    """Screen rectangles (x, y, w, h) of Popbiff's visible windows and
+    dialogs, from the accessibility tree."""
+    from dogtail import tree
+    app = tree.root.application("popbiff")
+    rects = []
+    for window in app.children:
+        if window.showing:
+            (x, y), (w, h) = window.position, window.size
+            if w > 0 and h > 0:
+                rects.append((x, y, w, h))
+    return rects
+
+
 def shoot(name):
     from dogtail import rawinput
-    # No tooltip in the picture; let the last redraw land.
-    rawinput.absoluteMotion(1020, 764)
-    time.sleep(1.5)
+    # No pointer hover or tooltip in the picture.
+    rawinput.absoluteMotion(SCREEN[0] - 2, SCREEN[1] - 2)
+    # Wait until two grabs a moment apart are the same: the last redraw
+    # (an animation, a spinner stopping) has landed.
+    previous = grab_root()
+    deadline = time.monotonic() + 30
+    while True:
+        time.sleep(0.4)
+        current = grab_root()
+        if current == previous:
+            break
+        if time.monotonic() > deadline:
+            raise SystemExit("screenshots: the screen never settled for %s" % name)
+        previous = current
+    # Crop to Popbiff's windows (the main window and any dialog on it).
+    rects = wait_for("Popbiff's windows", popbiff_windows, timeout=30)
+    left = max(0, min(x for x, _, _, _ in rects))
+    top = max(0, min(y for _, y, _, _ in rects))
+    right = min(SCREEN[0], max(x + w for x, _, w, _ in rects))
+    bottom = min(SCREEN[1], max(y + h for _, y, _, h in rects))
     path = os.path.join(OUT, name + ".png")
-    subprocess.run(["import", "-window", "root", path], check=True)
-    print("wrote", path, flush=True)
+    width, height = right - left, bottom - top
+    # What lies outside Popbiff's windows (the bare root window, where a
+    # dialog sticks out of the main window) becomes transparent.
+    mask = ["(", "-size", "%dx%d" % (width, height), "xc:black", "-fill", "white"]
+    for x, y, w, h in rects:
+        mask += ["-draw", "rectangle %d,%d %d,%d" % (x - left, y - top,
+                                                     x - left + w - 1, y - top + h - 1)]
+    mask += [")"]
+    subprocess.run(["convert", "-size", "%dx%d" % SCREEN, "-depth", "8", "rgb:-",
+                    "-crop", "%dx%d+%d+%d" % (width, height, left, top), "+repage"]
+                   + mask + ["-alpha", "off", "-compose", "CopyOpacity", "-composite",
+                             "-strip", "-define", "png:compression-level=9", path],
+                   input=current, check=True)
+    print("wrote %s (%dx%d)" % (path, width, height), flush=True)
 
 
 def app_named(procs):
@@ -42,8 +93,12 @@ def app_named(procs):
     return wait_for("Popbiff", lambda: tree.root.application("popbiff"), timeout=90)
 
 
+HOMES = []
+
+
 def isolated_env():
     home = tempfile.mkdtemp(prefix="pb-shots-home-")
+    HOMES.append(home)
     env = dict(os.environ)
     env.update(HOME=home, XDG_CONFIG_HOME=home + "/config", XDG_DATA_HOME=home + "/data",
                XDG_STATE_HOME=home + "/state", XDG_CACHE_HOME=home + "/cache",
@@ -56,6 +111,8 @@ def main():
     subprocess.Popen(["/usr/libexec/at-spi-bus-launcher", "--launch-immediately"])
     subprocess.run(["gdbus", "wait", "--session", "--timeout", "60", "org.a11y.Bus"], check=True)
     from dogtail import config
+    config.config.checkForA11y = False
+    config.config.logDebugToFile = False
     config.config.searchCutoffCount = 20
     config.config.defaultDelay = 0.2
 
@@ -126,4 +183,8 @@ def main():
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        for home in HOMES:
+            shutil.rmtree(home, ignore_errors=True)
