@@ -7,19 +7,22 @@ gnome-keyring), Popbiff started on a private X display with two tray hosts
 present. Through AT-SPI (dogtail), each step a TAP test:
 
   - the new messages are listed with their decoded senders and subjects;
+  - one notification sums them up, with Download and Open Popbiff;
   - the tray icon registers with the StatusNotifierWatcher (AppIndicator)
     and says how many messages are new; no XEmbed icon meanwhile;
   - two messages picked by subject and downloaded are in the account's
     Maildir, byte for byte, and nothing else is;
   - the count drops, in the list, the account row and the tray icon;
   - with the watcher gone, the XEmbed fallback icon embeds into trayer;
-  - Quit in the main menu ends Popbiff cleanly, having logged no warning.
+  - Quit in the main menu ends Popbiff cleanly, having logged no warning
+    and announced nothing twice.
 
 Run by tests/gui/run-e2e.sh (Xvfb, a session bus with a keyring). Needs:
 POPBIFF (the binary), PB_E2E_DOVECOT_ENV (tests/tools/dovecot-env.sh),
 PB_E2E_DISPLAY (the display, which with-keyring.sh hides). Every wait has a
 deadline generous enough for a loaded 2-core machine; none is a bare sleep.
 """
+import json
 import os
 import re
 import shutil
@@ -94,6 +97,7 @@ class Session:
         self.dovecot = {}
         self.folder = os.path.join(self.tmp, "Mail")
         self.registered = os.path.join(self.tmp, "sni-registered")
+        self.notified = os.path.join(self.tmp, "notified")
         self.log = os.path.join(self.tmp, "popbiff.log")
         self.app_proc = None
         self.watcher = None
@@ -138,11 +142,19 @@ class Session:
         subprocess.run(["gdbus", "wait", "--session", "--timeout", "60", "org.a11y.Bus"],
                        check=True, timeout=90)
 
-    def start_tray_hosts(self):
-        self.watcher = self.spawn([sys.executable, os.path.join(HERE, "sni-watcher.py"),
-                                   self.registered], stdout=subprocess.PIPE, text=True)
-        line = self.watcher.stdout.readline().strip()
-        check(line == "ready", "the StatusNotifierWatcher did not start (%r)" % line)
+    def start_helper(self, script, argument):
+        """A helper service of ours; it says "ready" once it owns its name."""
+        proc = self.spawn([sys.executable, os.path.join(HERE, script), argument],
+                          stdout=subprocess.PIPE, text=True)
+        line = proc.stdout.readline().strip()
+        check(line == "ready", "%s did not start (%r)" % (script, line))
+        return proc
+
+    def start_desktop_services(self):
+        """What a desktop session offers: a notification server and two
+        tray hosts, a StatusNotifierWatcher and an XEmbed tray (trayer)."""
+        self.start_helper("notification-server.py", self.notified)
+        self.watcher = self.start_helper("sni-watcher.py", self.registered)
         self.spawn(["trayer", "--edge", "bottom", "--widthtype", "request", "--height", "24",
                     "--SetDockType", "true"], stdout=subprocess.DEVNULL)
         wait_for("trayer's panel", lambda: trayer_children() is not None, timeout=60)
@@ -264,7 +276,7 @@ def test_setup(s):
     s.start_dovecot()
     s.add_account()
     s.start_accessibility_bus()
-    s.start_tray_hosts()
+    s.start_desktop_services()
     s.start_popbiff()
 
 
@@ -273,6 +285,26 @@ def test_decoded_subjects(s):
     shown = wait_for("%d new messages listed" % len(MESSAGES),
                      lambda: len(rows(s)) == len(MESSAGES) and rows(s), timeout=90)
     check(sorted(shown) == expected, "listed %r, expected %r" % (shown, expected))
+
+
+def notifications(s):
+    if not os.path.exists(s.notified):
+        return []
+    with open(s.notified) as f:
+        return [json.loads(line) for line in f]
+
+
+def test_one_notification(s):
+    notes = wait_for("a notification", lambda: notifications(s), timeout=60)
+    check(len(notes) == 1, "expected one notification for four messages, got %r" % notes)
+    note = notes[0]
+    check("4" in note["summary"] and "e2e" in note["summary"],
+          "the notification does not say 4 new messages in e2e: %r" % note)
+    check(any(m[3] in note["body"] for m in MESSAGES),
+          "the notification names no decoded subject: %r" % note)
+    labels = [label for _, label in note["actions"]]
+    check("Download" in labels and "Open Popbiff" in labels,
+          "the notification lacks Download or Open Popbiff: %r" % note)
 
 
 def test_appindicator_registers(s):
@@ -355,11 +387,14 @@ def test_quit(s):
     with open(s.log) as f:
         ours = [line for line in f if re.search(r"popbiff-\w+-(CRITICAL|WARNING)", line)]
     check(not ours, "Popbiff logged:\n%s" % "".join(ours))
+    check(len(notifications(s)) == 1,
+          "messages were announced again: %r" % notifications(s))
 
 
 STEPS = [
     ("/app/e2e/setup", test_setup),
     ("/app/e2e/decoded-subjects", test_decoded_subjects),
+    ("/app/e2e/one-notification", test_one_notification),
     ("/app/e2e/appindicator-registers", test_appindicator_registers),
     ("/app/e2e/download-two", test_download_two),
     ("/app/e2e/count-drops", test_count_drops),
