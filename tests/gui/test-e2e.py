@@ -163,7 +163,8 @@ class Session:
         # GTK's XEmbed code may log a critical while an icon changes trays;
         # Popbiff's own log domains must stay quiet (checked at Quit).
         # No dconf service on this bus: keep the window size in memory.
-        env = dict(os.environ, GSETTINGS_BACKEND="memory")
+        # English labels, whatever the locale the tests run in.
+        env = dict(os.environ, GSETTINGS_BACKEND="memory", LANGUAGE="en", LC_ALL="C.UTF-8")
         self.app_proc = self.spawn([self.popbiff], stdout=subprocess.DEVNULL,
                                    stderr=open(self.log, "w"), env=env)
         from dogtail import tree
