@@ -90,10 +90,12 @@ fail_too_long (PbPop3Reader  *reader,
 {
   g_autofree char *message = NULL;
 
-  message = g_strdup_printf (_("The server sent a response line longer than %"
-                               G_GSIZE_FORMAT " bytes. It does not seem to "
-                               "speak POP3: check the host name and port."),
-                             reader->max_status);
+  /* The bound goes in as %lu, not G_GSIZE_FORMAT: xgettext cannot see
+   * through the macro, and the catalogue would hold a cut-off string. */
+  message = g_strdup_printf (_("The server sent a response line longer than %lu "
+                               "bytes. It does not seem to speak POP3: check "
+                               "the host name and port."),
+                             (gulong) reader->max_status);
   return fail (reader, error, message);
 }
 
