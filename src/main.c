@@ -1,21 +1,55 @@
-/* main.c: a known subcommand goes to the headless CLI (no display needed),
- * anything else starts the applet. */
-#include <locale.h>
-#include <glib/gi18n.h>
+/* main.c: popbiff. A known subcommand goes to the headless CLI (no display,
+ * no GTK loaded); anything else execs popbiff-applet with the same
+ * arguments. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
 
+#include "pb-i18n.h"
 #include "cli/pb-cli.h"
+
 #ifdef PB_HAVE_GUI
-#include "app/pb-app.h"
+#define APPLET_NAME "popbiff-applet"
+
+/* The applet next to this binary (the build tree), else the installed one. */
+static char *
+find_applet (void)
+{
+  g_autofree char *self = g_file_read_link ("/proc/self/exe", NULL);
+
+  if (self != NULL)
+    {
+      g_autofree char *dir = g_path_get_dirname (self);
+      g_autofree char *beside = g_build_filename (dir, APPLET_NAME, NULL);
+
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&beside);
+    }
+  return g_build_filename (PB_LIBEXECDIR, APPLET_NAME, NULL);
+}
 #endif
+
+static int
+run_applet (char **argv)
+{
+#ifdef PB_HAVE_GUI
+  g_autofree char *applet = find_applet ();
+
+  /* argv[0] stays "popbiff": GApplication names the program after it. */
+  execv (applet, argv);
+  g_printerr (_("popbiff: cannot start the applet %s: %s\n"), applet, g_strerror (errno));
+  return 2;
+#else
+  g_printerr (_("popbiff: built without the applet; see popbiff --help\n"));
+  return 2;
+#endif
+}
 
 int
 main (int    argc,
       char **argv)
 {
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
+  pb_i18n_init ();
 
   if (argc > 1)
     {
@@ -33,16 +67,5 @@ main (int    argc,
         }
     }
 
-#ifdef PB_HAVE_GUI
-  return pb_app_run (argc, argv);
-#else
-  if (argc > 1)
-    {
-      g_printerr (_("popbiff: unknown command “%s”\n"), argv[1]);
-      pb_cli_print_usage ();
-      return 2;
-    }
-  g_printerr (_("popbiff: built without the applet; see popbiff --help\n"));
-  return 2;
-#endif
+  return run_applet (argv);
 }
