@@ -359,6 +359,8 @@ inner () {
   wakeups=$(count_wakeups "$prog_pid" "$BENCH_WINDOW")
   kill -0 "$prog_pid" 2>/dev/null || { say "$name exited while idle (see $logfile)"; return 1; }
   mem=$(memory_kb "$prog_pid")
+  # Where the memory is, for reading with --keep.
+  cp /proc/"$prog_pid"/smaps "$BENCH_WORK/$name/smaps" 2>/dev/null || true
   rss=${mem% *}
   pss=${mem#* }
   stop_program
