@@ -68,6 +68,8 @@ typedef struct {
   gboolean  have_stat;
   guint     messages;
   guint64   size;
+  char    **sasl;           /* mechanisms offered before login (RFC 2449
+                             * section 5: the CAPA after login lists none) */
   GError   *error;          /* the first failure */
 } ProbeResult;
 
@@ -99,6 +101,7 @@ run_probe (PbPop3Client *client,
       return;
     }
   result->connected = TRUE;
+  result->sasl = g_strdupv ((char **) pb_pop3_client_get_sasl_mechanisms (client));
 
   if (options->user != NULL)
     {
@@ -243,7 +246,7 @@ print_json (PbPop3Client *client,
     }
 
   add_strv (builder, "capabilities", pb_pop3_client_get_capabilities (client));
-  add_strv (builder, "sasl", pb_pop3_client_get_sasl_mechanisms (client));
+  add_strv (builder, "sasl", (const char * const *) result->sasl);
   add_string (builder, "implementation", pb_pop3_client_get_implementation (client));
   json_builder_set_member_name (builder, "login_delay");
   if (login_delay >= 0)
@@ -306,7 +309,7 @@ print_human (PbPop3Client *client,
 {
   const PbPop3TlsInfo *info = pb_pop3_client_get_tls_info (client);
   const char * const *capabilities = pb_pop3_client_get_capabilities (client);
-  const char * const *sasl = pb_pop3_client_get_sasl_mechanisms (client);
+  const char * const *sasl = (const char * const *) result->sasl;
   g_autofree char *server = g_strdup_printf ("%s port %d (%s)", options->host, options->port,
                                              pb_pop3_security_to_string (options->security));
   g_autoptr(PbCliTable) table = pb_cli_table_new (2);
@@ -529,5 +532,6 @@ pb_cli_probe (int    argc,
 
   status = result.error == NULL ? PB_EXIT_OK : PB_EXIT_FAILED;
   g_clear_error (&result.error);
+  g_strfreev (result.sasl);
   return status;
 }
