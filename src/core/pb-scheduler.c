@@ -219,8 +219,8 @@ entry_schedule_in (Entry  *entry,
 static gint64
 start_delay_ms (PbScheduler *self)
 {
-  return PB_SCHEDULER_START_DELAY * 1000 +
-         g_rand_int_range (self->rand, 0, PB_SCHEDULER_START_JITTER * 1000 + 1);
+  return PB_SCHEDULER_START_DELAY_MS +
+         g_rand_int_range (self->rand, 0, PB_SCHEDULER_START_JITTER_MS + 1);
 }
 
 static gint64

@@ -55,9 +55,11 @@ typedef enum {
 #define PB_SCHEDULER_MIN_BACKOFF   60
 #define PB_SCHEDULER_MAX_BACKOFF   3600
 /* The first check after start (or after an account is added) comes this
- * many seconds later, plus up to PB_SCHEDULER_START_JITTER. */
-#define PB_SCHEDULER_START_DELAY   2
-#define PB_SCHEDULER_START_JITTER  3
+ * many milliseconds later, plus up to PB_SCHEDULER_START_JITTER_MS: soon
+ * enough that the window shows counts within a second of start, spread
+ * enough that accounts on one server do not log in at the same instant. */
+#define PB_SCHEDULER_START_DELAY_MS   100
+#define PB_SCHEDULER_START_JITTER_MS  400
 
 #define PB_TYPE_SCHEDULER (pb_scheduler_get_type ())
 G_DECLARE_FINAL_TYPE (PbScheduler, pb_scheduler, PB, SCHEDULER, GObject)
