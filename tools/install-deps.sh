@@ -7,17 +7,14 @@ PACKAGES="
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin glib-networking
   libgtk-3-dev libsecret-1-dev libsecret-tools
-  libgsasl-dev libgmime-3.0-dev libjson-glib-dev
+  libgsasl-dev libgmime-3.0-dev libjson-glib-dev libgnutls28-dev
   libayatana-appindicator3-dev
-  gettext itstool desktop-file-utils appstream
+  gettext itstool desktop-file-utils appstream groff-base
   dovecot-core dovecot-pop3d openssl gnutls-bin
   xvfb xauth x11-utils dbus dbus-x11 gnome-keyring at-spi2-core
-  python3 python3-dogtail python3-gi gir1.2-gtk-3.0 trayer imagemagick
-  valgrind mpop hyperfine procps time libgnutls28-dev
-  groff-base
-  gnubiff mailnag
   python3 python3-dogtail python3-gi gir1.2-gtk-3.0 trayer imagemagick fonts-vlgothic
   valgrind mpop hyperfine procps time
+  gnubiff mailnag
 "
 
 missing=""
