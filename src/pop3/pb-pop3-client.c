@@ -1596,9 +1596,12 @@ sasl_name (PbPop3AuthMethod method)
 }
 
 /* Which mechanism to use, or NULL with an error. `auto` takes the strongest
- * the server offers; over an unencrypted connection (security "none") it
- * only takes mechanisms that never reveal the password. An explicit choice
- * is honoured as long as the server could plausibly do it. */
+ * the server offers. It sends a password in clear (PLAIN, LOGIN, USER) only
+ * over an encrypted link, or when the person chose security "none"
+ * explicitly (DESIGN.md: "never plaintext over an unencrypted connection
+ * unless security is none"); even then a challenge-response mechanism the
+ * server offers comes first. An explicit choice is honoured as long as the
+ * server could plausibly do it. */
 static char *
 choose_mechanism (PbPop3Client      *self,
                   PbPop3AuthMethod   method,
@@ -1608,7 +1611,7 @@ choose_mechanism (PbPop3Client      *self,
     PB_POP3_AUTH_SCRAM_SHA_256, PB_POP3_AUTH_CRAM_MD5,
     PB_POP3_AUTH_PLAIN, PB_POP3_AUTH_LOGIN,
   };
-  gboolean encrypted = is_encrypted (self);
+  gboolean clear_ok = is_encrypted (self) || self->security == PB_POP3_SECURITY_NONE;
 
   switch (method)
     {
@@ -1618,14 +1621,14 @@ choose_mechanism (PbPop3Client      *self,
           gboolean in_clear = preference[i] == PB_POP3_AUTH_PLAIN ||
                               preference[i] == PB_POP3_AUTH_LOGIN;
 
-          if (offers_sasl (self, sasl_name (preference[i])) && (encrypted || !in_clear))
+          if (offers_sasl (self, sasl_name (preference[i])) && (clear_ok || !in_clear))
             return g_strdup (sasl_name (preference[i]));
         }
       /* USER is RFC 1939's baseline; a server without CAPA has it. */
-      if (encrypted && (!self->has_capa || has_capability (self, "USER") ||
-                        self->sasl_mechanisms->len <= 1))
+      if (clear_ok && (!self->has_capa || has_capability (self, "USER") ||
+                       self->sasl_mechanisms->len <= 1))
         return g_strdup ("USER");
-      if (!encrypted)
+      if (!clear_ok)
         g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH_UNAVAILABLE,
                      _("The server %s only accepts passwords sent in clear, and the "
                        "connection is not encrypted. Use security “tls” or "

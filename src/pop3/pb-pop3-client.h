@@ -26,7 +26,7 @@ typedef enum {
 } PbPop3Security;
 
 typedef enum {
-  PB_POP3_AUTH_AUTO,          /* strongest offered; never cleartext over plaintext */
+  PB_POP3_AUTH_AUTO,          /* strongest offered; cleartext only with security none */
   PB_POP3_AUTH_USER,          /* USER/PASS */
   PB_POP3_AUTH_APOP,          /* only when chosen explicitly */
   PB_POP3_AUTH_PLAIN,
