@@ -177,9 +177,9 @@ make_certificates (PbTestDovecot *self,
 
   if (certs == NULL)
     return FALSE;
-  g_assert (g_str_equal (certs->ca_pem, self->ca_file));
-  g_assert (g_str_equal (certs->server_pem, self->cert_file));
-  g_assert (g_str_equal (certs->server_key, self->key_file));
+  g_assert_cmpstr (certs->ca_pem, ==, self->ca_file);
+  g_assert_cmpstr (certs->server_pem, ==, self->cert_file);
+  g_assert_cmpstr (certs->server_key, ==, self->key_file);
   return TRUE;
 }
 
