@@ -28,7 +28,10 @@ meson compile -C build
 echo "== tests"
 meson test -C build --print-errorlogs --num-processes 2
 
-[ "${1:-}" = "--quick" ] && exit 0
+if [ "${1:-}" = "--quick" ]; then
+  /usr/bin/python3 tools/test-summary.py build/meson-logs/testlog.json
+  exit 0
+fi
 
 echo "== tests under AddressSanitizer and UndefinedBehaviorSanitizer"
 setup build-asan -Dbuildtype=debug -Db_sanitize=address,undefined -Db_lundef=false
@@ -42,3 +45,8 @@ if [ -x tools/fuzz.sh ]; then
   echo "== fuzzing"
   ./tools/fuzz.sh 60
 fi
+
+# One closing line over every test run above (the fuzzer has its own verdict).
+/usr/bin/python3 tools/test-summary.py build/meson-logs/testlog.json \
+  build-asan/meson-logs/testlog-sanitize.json \
+  build-asan/meson-logs/testlog-sanitizenoleaks.json
