@@ -10,60 +10,6 @@
 #include "pb-test-mail.h"
 #include "pb-test-util.h"
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* GLib's test isolation moves the dirs for this process only: hand them to
- * popbiff explicitly. */
-static void
-run_popbiff (Run        *run,
-             const char *input,
-             ...)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-
-  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-
-  g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
-  va_start (args, input);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-  g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
-}
-
 static gboolean
 have_keyring (void)
 {
@@ -82,9 +28,9 @@ add_account (PbTestDovecot *dovecot,
 {
   g_autofree char *port = g_strdup_printf ("%u", pb_test_dovecot_get_tls_port (dovecot));
   g_autofree char *input = g_strdup_printf ("%s\n", password);
-  g_auto(Run) add = { 0 };
+  g_auto(PbTestRun) add = { 0 };
 
-  run_popbiff (&add, input, "accounts", "add", name,
+  pb_test_run_popbiff (&add, input, "accounts", "add", name,
                "--host", pb_test_dovecot_get_host (dovecot), "--port", port,
                "--user", pb_test_dovecot_get_user (dovecot),
                "--ca-file", pb_test_dovecot_get_ca_file (dovecot),
@@ -155,7 +101,7 @@ test_check_json_contract (void)
   static const char * const members[] = { "account", "ok", "total", "new", "size", "error", NULL };
   g_autoptr(PbTestDovecot) dovecot = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_auto(Run) run = { 0 };
+  g_auto(PbTestRun) run = { 0 };
   JsonArray *array;
   JsonObject *home, *work, *error;
 
@@ -163,7 +109,7 @@ test_check_json_contract (void)
     return;
   add_account (dovecot, "home", "not-the-password");
 
-  run_popbiff (&run, NULL, "check", "--json", NULL);
+  pb_test_run_popbiff (&run, NULL, "check", "--json", NULL);
   g_assert_cmpint (run.status, ==, 1);  /* one account failed */
   array = parse_array (parser, run.out);
   g_assert_cmpuint (json_array_get_length (array), ==, 2);
@@ -194,7 +140,7 @@ test_check_json_contract (void)
   /* Only the good account: exit 0. */
   g_clear_pointer (&run.out, g_free);
   g_clear_pointer (&run.err, g_free);
-  run_popbiff (&run, NULL, "check", "work", "--json", NULL);
+  pb_test_run_popbiff (&run, NULL, "check", "work", "--json", NULL);
   g_assert_cmpint (run.status, ==, 0);
   array = parse_array (parser, run.out);
   g_assert_cmpuint (json_array_get_length (array), ==, 1);
@@ -204,15 +150,15 @@ static void
 test_check_human_output (void)
 {
   g_autoptr(PbTestDovecot) dovecot = NULL;
-  g_auto(Run) run = { 0 };
-  g_auto(Run) again = { 0 };
+  g_auto(PbTestRun) run = { 0 };
+  g_auto(PbTestRun) again = { 0 };
   g_auto(GStrv) lines = NULL;
 
   if (!have_keyring () || (dovecot = setup ()) == NULL)
     return;
   add_account (dovecot, "home-account", "not-the-password");
 
-  run_popbiff (&run, NULL, "check", NULL);
+  pb_test_run_popbiff (&run, NULL, "check", NULL);
   g_assert_cmpint (run.status, ==, 1);
   lines = g_strsplit (run.out, "\n", -1);
   g_assert_cmpuint (g_strv_length (lines), ==, 3);  /* two lines and the end */
@@ -221,7 +167,7 @@ test_check_human_output (void)
   g_assert_true (g_str_has_prefix (lines[1], "work          3 new of 3 ("));
 
   deliver (dovecot, "c@example.org", "third");
-  run_popbiff (&again, NULL, "check", "work", NULL);
+  pb_test_run_popbiff (&again, NULL, "check", "work", NULL);
   g_assert_cmpint (again.status, ==, 0);
   g_assert_true (g_str_has_prefix (again.out, "work  4 new of 4 ("));
 }
@@ -236,8 +182,8 @@ test_check_timeout (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *port = NULL;
-  g_auto(Run) add = { 0 };
-  g_auto(Run) run = { 0 };
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) run = { 0 };
   JsonObject *result;
   gint64 started;
 
@@ -250,12 +196,12 @@ test_check_timeout (void)
                                  NULL, &bound, &error);
   g_assert_no_error (error);
   port = g_strdup_printf ("%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
-  run_popbiff (&add, "secret\n", "accounts", "add", "silent", "--host", "127.0.0.1",
+  pb_test_run_popbiff (&add, "secret\n", "accounts", "add", "silent", "--host", "127.0.0.1",
                "--port", port, "--user", "u", "--password-stdin", NULL);
   g_assert_cmpint (add.status, ==, 0);
 
   started = g_get_monotonic_time ();
-  run_popbiff (&run, NULL, "check", "--json", "--timeout", "2", NULL);
+  pb_test_run_popbiff (&run, NULL, "check", "--json", "--timeout", "2", NULL);
   g_assert_cmpint (run.status, ==, 1);
   g_assert_cmpint (g_get_monotonic_time () - started, <, 30 * G_USEC_PER_SEC);
   result = json_array_get_object_element (parse_array (parser, run.out), 0);
@@ -281,9 +227,9 @@ test_bad_command_lines (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) run = { 0 };
+      g_auto(PbTestRun) run = { 0 };
 
-      run_popbiff (&run, NULL, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+      pb_test_run_popbiff (&run, NULL, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
       g_assert_cmpint (run.status, ==, 2);
       g_assert_cmpstr (run.out, ==, "");
       g_assert_true (g_str_has_prefix (run.err, "popbiff: "));
@@ -294,9 +240,9 @@ static void
 test_no_accounts (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_auto(Run) run = { 0 };
+  g_auto(PbTestRun) run = { 0 };
 
-  run_popbiff (&run, NULL, "check", "--json", NULL);
+  pb_test_run_popbiff (&run, NULL, "check", "--json", NULL);
   g_assert_cmpint (run.status, ==, 0);
   g_assert_cmpuint (json_array_get_length (parse_array (parser, run.out)), ==, 0);
 }
@@ -308,7 +254,7 @@ test_list_json (void)
   g_autoptr(PbTestDovecot) dovecot = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GDateTime) date = NULL;
-  g_auto(Run) run = { 0 };
+  g_auto(PbTestRun) run = { 0 };
   JsonArray *array;
   JsonObject *newest, *oldest;
 
@@ -316,7 +262,7 @@ test_list_json (void)
     return;
 
   /* No check before: list checks first. */
-  run_popbiff (&run, NULL, "list", "work", "--json", NULL);
+  pb_test_run_popbiff (&run, NULL, "list", "work", "--json", NULL);
   g_assert_cmpint (run.status, ==, 0);
   array = parse_array (parser, run.out);
   g_assert_cmpuint (json_array_get_length (array), ==, 3);
@@ -351,43 +297,43 @@ test_dismiss (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) parser2 = json_parser_new ();
   g_autofree char *newest = NULL;
-  g_auto(Run) list = { 0 };
-  g_auto(Run) dismiss = { 0 };
-  g_auto(Run) unknown = { 0 };
-  g_auto(Run) check = { 0 };
-  g_auto(Run) all = { 0 };
-  g_auto(Run) after = { 0 };
-  g_auto(Run) list_all = { 0 };
+  g_auto(PbTestRun) list = { 0 };
+  g_auto(PbTestRun) dismiss = { 0 };
+  g_auto(PbTestRun) unknown = { 0 };
+  g_auto(PbTestRun) check = { 0 };
+  g_auto(PbTestRun) all = { 0 };
+  g_auto(PbTestRun) after = { 0 };
+  g_auto(PbTestRun) list_all = { 0 };
   JsonArray *array;
 
   if (!have_keyring () || (dovecot = setup ()) == NULL)
     return;
 
-  run_popbiff (&list, NULL, "list", "work", "--json", NULL);
+  pb_test_run_popbiff (&list, NULL, "list", "work", "--json", NULL);
   array = parse_array (parser, list.out);
   newest = g_strdup (uidl_at (array, 0));
 
-  run_popbiff (&dismiss, NULL, "dismiss", "work", newest, NULL);
+  pb_test_run_popbiff (&dismiss, NULL, "dismiss", "work", newest, NULL);
   g_assert_cmpint (dismiss.status, ==, 0);
 
   /* An unknown UIDL is an error; the known one is still dismissed. */
-  run_popbiff (&unknown, NULL, "dismiss", "work", "no-such-uidl", uidl_at (array, 1), NULL);
+  pb_test_run_popbiff (&unknown, NULL, "dismiss", "work", "no-such-uidl", uidl_at (array, 1), NULL);
   g_assert_cmpint (unknown.status, ==, 1);
   g_assert_nonnull (strstr (unknown.err, "no-such-uidl"));
 
-  run_popbiff (&check, NULL, "check", "work", "--json", NULL);
+  pb_test_run_popbiff (&check, NULL, "check", "work", "--json", NULL);
   g_assert_cmpint (check.status, ==, 0);
   array = parse_array (parser, check.out);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "new"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (json_array_get_object_element (array, 0), "total"), ==, 3);
 
-  run_popbiff (&all, NULL, "dismiss", "work", "--all", NULL);
+  pb_test_run_popbiff (&all, NULL, "dismiss", "work", "--all", NULL);
   g_assert_cmpint (all.status, ==, 0);
-  run_popbiff (&after, NULL, "list", "work", "--json", NULL);
+  pb_test_run_popbiff (&after, NULL, "list", "work", "--json", NULL);
   g_assert_cmpuint (json_array_get_length (parse_array (parser, after.out)), ==, 0);
 
   /* --all lists every message on the server, dismissed ones too. */
-  run_popbiff (&list_all, NULL, "list", "work", "--all", "--json", NULL);
+  pb_test_run_popbiff (&list_all, NULL, "list", "work", "--all", "--json", NULL);
   array = parse_array (parser2, list_all.out);
   g_assert_cmpuint (json_array_get_length (array), ==, 3);
   g_assert_cmpstr (uidl_at (array, 0), ==, newest);

@@ -7,59 +7,6 @@
 #include "pb-test-mail.h"
 #include "pb-test-util.h"
 
-typedef struct {
-  int   status;
-  char *out;
-  char *err;
-} Run;
-
-static void
-run_clear (Run *run)
-{
-  g_free (run->out);
-  g_free (run->err);
-}
-
-G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (Run, run_clear)
-
-/* GLib's test isolation moves the dirs for this process only: hand them to
- * popbiff explicitly. */
-static void
-run_popbiff (Run        *run,
-             const char *input,
-             ...)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
-                               G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *arg;
-  va_list args;
-
-  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-
-  g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
-  va_start (args, input);
-  while ((arg = va_arg (args, const char *)) != NULL)
-    g_ptr_array_add (argv, (gpointer) arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8 (process, input, NULL, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-  g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
-}
-
 static gboolean
 have_keyring (void)
 {
@@ -80,7 +27,7 @@ setup_account (void)
   g_autoptr(PbTestDovecot) dovecot = pb_test_dovecot_start (&error);
   g_autofree char *port = NULL;
   g_autofree char *password = NULL;
-  g_auto(Run) add = { 0 };
+  g_auto(PbTestRun) add = { 0 };
 
   g_assert_no_error (error);
   if (dovecot == NULL)
@@ -96,7 +43,7 @@ setup_account (void)
 
   port = g_strdup_printf ("%u", pb_test_dovecot_get_tls_port (dovecot));
   password = g_strdup_printf ("%s\n", pb_test_dovecot_get_password (dovecot));
-  run_popbiff (&add, password, "accounts", "add", "mail",
+  pb_test_run_popbiff (&add, password, "accounts", "add", "mail",
                "--host", pb_test_dovecot_get_host (dovecot), "--port", port,
                "--user", pb_test_dovecot_get_user (dovecot),
                "--ca-file", pb_test_dovecot_get_ca_file (dovecot),
@@ -123,14 +70,14 @@ test_json_contract (void)
   g_autoptr(PbTestDovecot) dovecot = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) again_parser = json_parser_new ();
-  g_auto(Run) first = { 0 };
-  g_auto(Run) again = { 0 };
+  g_auto(PbTestRun) first = { 0 };
+  g_auto(PbTestRun) again = { 0 };
   JsonArray *results;
 
   if (!have_keyring () || (dovecot = setup_account ()) == NULL)
     return;
 
-  run_popbiff (&first, NULL, "fetch", "mail", "--json", NULL);
+  pb_test_run_popbiff (&first, NULL, "fetch", "mail", "--json", NULL);
   g_assert_cmpint (first.status, ==, 0);
   results = parse_array (parser, first.out);
   g_assert_cmpuint (json_array_get_length (results), ==, PB_TEST_MAIL_N_KINDS);
@@ -150,7 +97,7 @@ test_json_contract (void)
     }
 
   /* Nothing new: an empty array, exit 0. */
-  run_popbiff (&again, NULL, "fetch", "mail", "--json", NULL);
+  pb_test_run_popbiff (&again, NULL, "fetch", "mail", "--json", NULL);
   g_assert_cmpint (again.status, ==, 0);
   g_assert_cmpuint (json_array_get_length (parse_array (again_parser, again.out)), ==, 0);
 }
@@ -164,8 +111,8 @@ test_uidls_delete_and_failures (void)
   g_autoptr(GPtrArray) server = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *eml = NULL;
-  g_auto(Run) all = { 0 };
-  g_auto(Run) chosen = { 0 };
+  g_auto(PbTestRun) all = { 0 };
+  g_auto(PbTestRun) chosen = { 0 };
   JsonArray *listed;
   JsonArray *results;
   const char *first_uidl;
@@ -177,7 +124,7 @@ test_uidls_delete_and_failures (void)
 
   /* Everything as .eml files in a folder of our choosing. */
   eml = g_build_filename (g_get_home_dir (), "eml", NULL);
-  run_popbiff (&all, NULL, "fetch", "mail", "--all", "--format", "eml", "--folder", eml, "--json", NULL);
+  pb_test_run_popbiff (&all, NULL, "fetch", "mail", "--all", "--format", "eml", "--folder", eml, "--json", NULL);
   g_assert_cmpint (all.status, ==, 0);
   listed = parse_array (listing_parser, all.out);
   g_assert_cmpuint (json_array_get_length (listed), ==, PB_TEST_MAIL_N_KINDS);
@@ -188,7 +135,7 @@ test_uidls_delete_and_failures (void)
 
   /* Named again (downloaded before, so fetched again), deleted, and one
    * that is not there: exit 1, the array says which. */
-  run_popbiff (&chosen, NULL, "fetch", "mail", first_uidl, "no-such-uidl", second_uidl,
+  pb_test_run_popbiff (&chosen, NULL, "fetch", "mail", first_uidl, "no-such-uidl", second_uidl,
                "--delete", "--json", NULL);
   g_assert_cmpint (chosen.status, ==, 1);
   results = parse_array (parser, chosen.out);
@@ -210,8 +157,8 @@ static void
 test_unreachable_server (void)
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
-  g_auto(Run) add = { 0 };
-  g_auto(Run) fetch = { 0 };
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) fetch = { 0 };
   g_autoptr(GSocketListener) listener = g_socket_listener_new ();
   g_autoptr(GError) error = NULL;
   g_autofree char *port = NULL;
@@ -228,12 +175,12 @@ test_unreachable_server (void)
   g_socket_listener_close (listener);
   port = g_strdup_printf ("%u", free_port);
 
-  run_popbiff (&add, "secret\n", "accounts", "add", "gone", "--host", "127.0.0.1",
+  pb_test_run_popbiff (&add, "secret\n", "accounts", "add", "gone", "--host", "127.0.0.1",
                "--port", port, "--user", "u", "--password-stdin", NULL);
   g_assert_cmpint (add.status, ==, 0);
 
   /* The job fails as a whole: one element without a UIDL says why. */
-  run_popbiff (&fetch, NULL, "fetch", "gone", "--json", NULL);
+  pb_test_run_popbiff (&fetch, NULL, "fetch", "gone", "--json", NULL);
   g_assert_cmpint (fetch.status, ==, 1);
   results = parse_array (parser, fetch.out);
   g_assert_cmpuint (json_array_get_length (results), ==, 1);
@@ -256,9 +203,9 @@ test_bad_command_line (void)
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
     {
-      g_auto(Run) run = { 0 };
+      g_auto(PbTestRun) run = { 0 };
 
-      run_popbiff (&run, NULL, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
+      pb_test_run_popbiff (&run, NULL, cases[i][0], cases[i][1], cases[i][2], cases[i][3], NULL);
       g_assert_cmpint (run.status, ==, 2);
       g_assert_cmpstr (run.out, ==, "");
       g_assert_true (g_str_has_prefix (run.err, "popbiff: "));

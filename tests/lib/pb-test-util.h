@@ -23,4 +23,21 @@ const char *pb_test_srcdir        (void);
 /* The path of the built popbiff binary (from $POPBIFF). */
 const char *pb_test_popbiff       (void);
 
+/* What a run of the built popbiff printed and returned. */
+typedef struct {
+  int   status;
+  char *out;
+  char *err;
+} PbTestRun;
+
+void        pb_test_run_clear     (PbTestRun *run);
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PbTestRun, pb_test_run_clear)
+
+/* Runs popbiff with the NULL-terminated arguments, @input (may be NULL) on
+ * its standard input, this test case's isolated HOME and XDG dirs (GLib's
+ * isolation moves them for this process only) and a UTF-8 C locale. */
+void        pb_test_run_popbiff   (PbTestRun  *run,
+                                   const char *input,
+                                   ...) G_GNUC_NULL_TERMINATED;
+
 G_END_DECLS
