@@ -77,7 +77,11 @@ PbPop3Client *pb_pop3_client_new (const char     *host,
                                   guint16         port,
                                   PbPop3Security  security);
 
-/* Settings; take effect at the next connect. */
+/* Settings; take effect at the next connect. The CA file (PEM) is trusted
+ * in addition to the system store; the pin (SHA-256 of the leaf's DER, hex,
+ * colons allowed) accepts exactly that certificate, self-signed or not, and
+ * refuses any other. A timeout of 0 means PB_POP3_DEFAULT_TIMEOUT; it is
+ * the longest the server may stay silent, not a limit on the session. */
 void pb_pop3_client_set_timeout          (PbPop3Client *self, guint seconds);
 void pb_pop3_client_set_ca_file          (PbPop3Client *self, const char *path);
 void pb_pop3_client_set_pin_sha256       (PbPop3Client *self, const char *hex);
