@@ -1,5 +1,7 @@
 #include "pb-check-result.h"
 
+#include <string.h>
+
 struct _PbCheckResult
 {
   GObject     parent_instance;
@@ -20,33 +22,60 @@ struct _PbCheckResult
 
 G_DEFINE_FINAL_TYPE (PbCheckResult, pb_check_result, G_TYPE_OBJECT)
 
+/* Appends @text (or nothing, for NULL) at @cursor and returns where it
+ * was put. */
+static char *
+pack_string (char       **cursor,
+             const char  *text)
+{
+  char *start = *cursor;
+  gsize size;
+
+  if (text == NULL)
+    return NULL;
+  size = strlen (text) + 1;
+  memcpy (start, text, size);
+  *cursor += size;
+  return start;
+}
+
+static gsize
+packed_size (const char *text)
+{
+  return text != NULL ? strlen (text) + 1 : 0;
+}
+
+/* One allocation holds the record and its strings: a first check copies
+ * thousands of records into its result, and six mallocs each were a tenth
+ * of the CPU time of a whole `popbiff check`. Records in a result are never
+ * changed in place, so nothing needs to free one string alone. */
 PbMessageRecord *
 pb_check_result_copy_record (const PbMessageRecord *record)
 {
   PbMessageRecord *copy;
+  char *cursor;
 
   g_return_val_if_fail (record != NULL, NULL);
 
-  copy = g_new0 (PbMessageRecord, 1);
+  copy = g_malloc (sizeof (PbMessageRecord) +
+                   packed_size (record->uidl) +
+                   packed_size (record->from_name) +
+                   packed_size (record->from_address) +
+                   packed_size (record->subject) +
+                   packed_size (record->path));
   *copy = *record;
-  copy->uidl = g_strdup (record->uidl);
-  copy->from_name = g_strdup (record->from_name);
-  copy->from_address = g_strdup (record->from_address);
-  copy->subject = g_strdup (record->subject);
-  copy->path = g_strdup (record->path);
+  cursor = (char *) (copy + 1);
+  copy->uidl = pack_string (&cursor, record->uidl);
+  copy->from_name = pack_string (&cursor, record->from_name);
+  copy->from_address = pack_string (&cursor, record->from_address);
+  copy->subject = pack_string (&cursor, record->subject);
+  copy->path = pack_string (&cursor, record->path);
   return copy;
 }
 
 void
 pb_check_result_free_record (PbMessageRecord *record)
 {
-  if (record == NULL)
-    return;
-  g_free (record->uidl);
-  g_free (record->from_name);
-  g_free (record->from_address);
-  g_free (record->subject);
-  g_free (record->path);
   g_free (record);
 }
 

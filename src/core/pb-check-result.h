@@ -72,7 +72,8 @@ gint64         pb_check_result_get_duration     (PbCheckResult *self);
 void           pb_check_result_set_duration     (PbCheckResult *self, gint64 usec);
 
 /* A deep copy of a record, living outside any PbState (the result lists
- * hold these), and its free function. */
+ * hold these), and its free function. The copy's strings share its
+ * allocation: read them, never replace or free one alone. */
 PbMessageRecord *pb_check_result_copy_record (const PbMessageRecord *record);
 void             pb_check_result_free_record (PbMessageRecord *record);
 

@@ -2077,6 +2077,62 @@ parse_uint (const char *text,
   return text != NULL && g_ascii_string_to_unsigned (text, 10, 0, max, out, NULL);
 }
 
+/* A word of a listing line: where it starts and how long it is. */
+typedef struct {
+  const char *text;
+  gsize       len;
+} Word;
+
+static gboolean
+is_blank (char c)
+{
+  return c == ' ' || c == '\t';
+}
+
+/* Splits [p, end) at spaces and tabs, after trailing white space (the CR)
+ * is dropped, into at most @max words; returns how many
+ * there are, or @max + 1 when there are more. No copies: a UIDL listing
+ * of a big mailbox has tens of thousands of lines. */
+static guint
+split_line (const char *p,
+            const char *end,
+            Word       *words,
+            guint       max)
+{
+  guint n = 0;
+
+  while (end > p && g_ascii_isspace (end[-1]))
+    end--;
+  for (;;)
+    {
+      while (p < end && is_blank (*p))
+        p++;
+      if (p == end)
+        return n;
+      if (n == max)
+        return max + 1;
+      words[n].text = p;
+      while (p < end && !is_blank (*p))
+        p++;
+      words[n].len = (gsize) (p - words[n].text);
+      n++;
+    }
+}
+
+static gboolean
+parse_word_uint (const Word *word,
+                 guint64     max,
+                 guint64    *out)
+{
+  char digits[24];
+
+  if (word->len >= sizeof digits)
+    return FALSE;
+  memcpy (digits, word->text, word->len);
+  digits[word->len] = '\0';
+  return parse_uint (digits, max, out);
+}
+
 static GPtrArray *
 parse_listing (PbPop3Client  *self,
                GBytes        *body,
@@ -2092,20 +2148,18 @@ parse_listing (PbPop3Client  *self,
     {
       const char *nl = memchr (p, '\n', (gsize) (end - p));
       const char *stop = nl ? nl : end;
-      g_autofree char *line = g_strndup (p, (gsize) (stop - p));
-      g_auto(GStrv) words = NULL;
       PbPop3Listing *listing;
       guint64 number = 0, size = 0;
+      Word words[2];
+      guint count;
 
+      count = split_line (p, stop, words, G_N_ELEMENTS (words));
       p = nl ? nl + 1 : end;
-      g_strchomp (line);
-      if (line[0] == '\0')
+      if (count == 0)
         continue;
       /* RFC 1939 sections 5 and 7: "msg octets" and "msg unique-id";
        * extra words are tolerated after the size, never after a UIDL. */
-      words = split_words (line);
-      if (words[0] == NULL || words[1] == NULL ||
-          !parse_uint (words[0], G_MAXUINT, &number) || number == 0)
+      if (count < 2 || !parse_word_uint (&words[0], G_MAXUINT, &number) || number == 0)
         {
           g_propagate_error (error, protocol_error (self, uidl ? "UIDL" : "LIST"));
           return NULL;
@@ -2115,18 +2169,18 @@ parse_listing (PbPop3Client  *self,
       g_ptr_array_add (result, listing);
       if (uidl)
         {
-          if (words[2] != NULL || !pb_pop3_uidl_is_valid (words[1], strlen (words[1])))
+          if (count > 2 || !pb_pop3_uidl_is_valid (words[1].text, words[1].len))
             {
               g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
                            _("The server %s sent an invalid unique message identifier "
                              "for message %u."), self->host, listing->number);
               return NULL;
             }
-          listing->uidl = g_strdup (words[1]);
+          listing->uidl = g_strndup (words[1].text, words[1].len);
         }
       else
         {
-          if (!parse_uint (words[1], G_MAXUINT64, &size))
+          if (!parse_word_uint (&words[1], G_MAXUINT64, &size))
             {
               g_propagate_error (error, protocol_error (self, "LIST"));
               return NULL;

@@ -379,6 +379,62 @@ test_hostile_uidl (void)
   assert_server_happy (server);
 }
 
+/* Listings as servers really write them: runs of spaces or tabs between
+ * the words, trailing blanks, words after the size (tolerated), and a
+ * second word after a UIDL (refused: it would be part of the identity). */
+static void
+test_listing_spacing (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) list_result = NULL;
+  g_autoptr(GAsyncResult) uidl_result = NULL;
+  g_autoptr(GAsyncResult) bad_result = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) uidls = NULL;
+  g_autoptr(GPtrArray) bad = NULL;
+  const char list_reply[] = "+OK\r\n1   120\t \r\n2\t340 octets here\r\n\r\n.\r\n";
+  const char uidl_reply[] = "+OK\r\n 1\tabc:1  \r\n2 def\r\n.\r\n";
+  const char bad_reply[] = "+OK\r\n1 abc def\r\n.\r\n";
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send_raw (server, list_reply, strlen (list_reply));
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send_raw (server, uidl_reply, strlen (uidl_reply));
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send_raw (server, bad_reply, strlen (bad_reply));
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+
+  pb_pop3_client_list_async (client, NULL, on_result, &list_result);
+  list = pb_pop3_client_list_finish (client, await (&list_result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpuint (((PbPop3Listing *) g_ptr_array_index (list, 0))->size, ==, 120);
+  g_assert_cmpuint (((PbPop3Listing *) g_ptr_array_index (list, 1))->number, ==, 2);
+  g_assert_cmpuint (((PbPop3Listing *) g_ptr_array_index (list, 1))->size, ==, 340);
+
+  pb_pop3_client_uidl_async (client, NULL, on_result, &uidl_result);
+  uidls = pb_pop3_client_uidl_finish (client, await (&uidl_result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uidls->len, ==, 2);
+  g_assert_cmpstr (((PbPop3Listing *) g_ptr_array_index (uidls, 0))->uidl, ==, "abc:1");
+  g_assert_cmpstr (((PbPop3Listing *) g_ptr_array_index (uidls, 1))->uidl, ==, "def");
+
+  pb_pop3_client_uidl_async (client, NULL, on_result, &bad_result);
+  bad = pb_pop3_client_uidl_finish (client, await (&bad_result), &error);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL);
+  g_assert_null (bad);
+  pb_pop3_client_close (client);
+  assert_server_happy (server);
+}
+
 /* ---- pipelining ------------------------------------------------------------ */
 
 static void
@@ -1390,6 +1446,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/no-capa", test_no_capa);
   g_test_add_func ("/pop3/fake/no-uidl", test_no_uidl);
   g_test_add_func ("/pop3/fake/hostile-uidl", test_hostile_uidl);
+  g_test_add_func ("/pop3/fake/listing-spacing", test_listing_spacing);
   g_test_add_func ("/pop3/fake/pipelining-window", test_pipelining_window);
   g_test_add_func ("/pop3/fake/no-pipelining", test_no_pipelining);
   g_test_add_func ("/pop3/fake/stls-not-offered", test_stls_not_offered);
