@@ -117,6 +117,7 @@ struct _PbPop3Client {
   gsize              buffer_end;
   PbPop3Reader       reader;
   GByteArray        *scratch;         /* status line, or body collected */
+  GByteArray        *spare;           /* a written chunk's buffer, for reuse */
   GQueue             pending;
   GQueue             in_flight;
   GTask             *connect_task;
@@ -755,7 +756,7 @@ complete_head (PbPop3Client *self)
   pump_writes (self);
 }
 
-static void start_output_write (PbPop3Client *self, Command *command);
+static gboolean start_output_write (PbPop3Client *self, Command *command);
 
 static void
 on_output_written (GObject      *source,
@@ -790,25 +791,66 @@ on_output_written (GObject      *source,
     }
   else if (error == NULL)
     command->response->written += chunk->len;
+  if (self->spare == NULL)
+    {
+      g_byte_array_set_size (chunk, 0);
+      self->spare = g_steal_pointer (&chunk);
+    }
 
   process_input (self);
 }
 
-static void
+/* The body collected so far goes to the command's output. A pollable
+ * output that takes it all at once (a file, memory, the null stream) is
+ * written right here: the async path costs a GTask and a main loop turn
+ * per chunk, a buffer of its own, and most messages fit in one chunk. What
+ * would block goes the async way. Returns TRUE when the write is still
+ * under way (process_input() waits for on_output_written()). */
+static gboolean
 start_output_write (PbPop3Client *self,
                     Command      *command)
 {
   GByteArray *chunk;
   gpointer *data;
+  gsize done = 0;
 
   if (command->write_error != NULL)
     {
       g_byte_array_set_size (self->scratch, 0);
-      return;
+      return FALSE;
+    }
+
+  if (G_IS_POLLABLE_OUTPUT_STREAM (command->output) &&
+      g_pollable_output_stream_can_poll (G_POLLABLE_OUTPUT_STREAM (command->output)))
+    {
+      g_autoptr(GError) error = NULL;
+
+      while (done < self->scratch->len)
+        {
+          gssize n = g_pollable_output_stream_write_nonblocking (G_POLLABLE_OUTPUT_STREAM (command->output),
+                                                                 self->scratch->data + done,
+                                                                 self->scratch->len - done,
+                                                                 command->cancellable, &error);
+          if (n < 0)
+            break;
+          done += (gsize) n;
+        }
+      command->response->written += done;
+      if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_WOULD_BLOCK))
+        {
+          g_prefix_error (&error, _("Could not save the message: "));
+          command->write_error = g_steal_pointer (&error);
+          g_byte_array_set_size (self->scratch, 0);
+          return FALSE;
+        }
+      g_byte_array_remove_range (self->scratch, 0, (guint) done);
+      if (self->scratch->len == 0)
+        return FALSE;
     }
 
   chunk = g_steal_pointer (&self->scratch);
-  self->scratch = g_byte_array_sized_new (OUTPUT_CHUNK_SIZE + READ_BUFFER_SIZE);
+  self->scratch = self->spare != NULL ? g_steal_pointer (&self->spare)
+                                      : g_byte_array_sized_new (OUTPUT_CHUNK_SIZE + READ_BUFFER_SIZE);
   self->output_busy = TRUE;
   data = g_new (gpointer, 3);
   data[0] = g_object_ref (self);
@@ -817,6 +859,7 @@ start_output_write (PbPop3Client *self,
   g_output_stream_write_all_async (command->output, chunk->data, chunk->len,
                                    G_PRIORITY_DEFAULT, command->cancellable,
                                    on_output_written, data);
+  return TRUE;
 }
 
 static void
@@ -902,9 +945,9 @@ process_input (PbPop3Client *self)
                   self->paused = TRUE;
                   return;
                 }
-              if (self->scratch->len > 0 && command->write_error == NULL)
+              if (self->scratch->len > 0 && command->write_error == NULL &&
+                  start_output_write (self, command))
                 {
-                  start_output_write (self, command);
                   self->paused = TRUE;
                   return;
                 }
@@ -920,7 +963,7 @@ process_input (PbPop3Client *self)
                   self->paused = TRUE;
                   return;
                 }
-              start_output_write (self, command);
+              (void) start_output_write (self, command);
             }
         }
 
@@ -928,7 +971,7 @@ process_input (PbPop3Client *self)
         {
           if (command != NULL && command->body_mode == BODY_STREAM &&
               self->scratch->len > 0 && !self->output_busy)
-            start_output_write (self, command);
+            (void) start_output_write (self, command);
           break;
         }
 
@@ -2775,6 +2818,7 @@ pb_pop3_client_finalize (GObject *object)
   g_free (self->buffer);
   pb_pop3_reader_clear (&self->reader);
   g_byte_array_unref (self->scratch);
+  g_clear_pointer (&self->spare, g_byte_array_unref);
   g_free (self->greeting);
   g_free (self->apop_timestamp);
   g_ptr_array_unref (self->capabilities);
