@@ -75,6 +75,15 @@ PbMessageRecord *pb_state_ensure         (PbState *self, const char *uidl);
  * vanished from the server). Returns how many were forgotten. */
 guint            pb_state_forget_missing (PbState *self, GHashTable *present);
 void             pb_state_remove         (PbState *self, const char *uidl);
+/* What a check does with the server's UIDL list (@uidls[i] is message
+ * i + 1's, NULL to skip): a record (flags 0) for each UIDL not seen before,
+ * the records of UIDLs not listed forgotten, and the records in the
+ * server's order. A UIDL listed twice is set to NULL in @uidls after its
+ * first occurrence (a broken server; the first one wins). One lookup per
+ * UIDL: 100,000 in a few milliseconds. Returns TRUE when the state changed
+ * (records added, forgotten or reordered); the counts are optional. */
+gboolean         pb_state_apply_listing  (PbState *self, const char **uidls, guint n,
+                                          guint *added, guint *forgotten);
 
 /* Fills a record's summary (copies the strings, NULL allowed) and sets
  * PB_MESSAGE_SUMMARIZED. */
@@ -93,7 +102,7 @@ guint            pb_state_count_new      (PbState *self);
  * container) (element-type PbMessageRecord). */
 GPtrArray       *pb_state_list           (PbState *self);
 /* Records are kept in server order; a check calls this with the UIDL list so
- * that "newest first" means something. */
+ * that "newest first" means something. NULL entries are skipped. */
 void             pb_state_set_order      (PbState *self, const char * const *uidls, guint n);
 
 G_END_DECLS

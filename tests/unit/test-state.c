@@ -362,6 +362,122 @@ test_order (void)
   g_assert_cmpuint (pb_state_get_count (state), ==, 3);
 }
 
+/* What a check does with the server's list: new UIDLs get records, the
+ * vanished are forgotten, the order becomes the server's, a duplicate is
+ * dropped (set to NULL) and the records already known keep their flags. */
+static void
+test_apply_listing (void)
+{
+  g_autoptr(PbState) state = pb_state_new ("acct", NULL);
+  const char *server[] = { "c", "new1", NULL, "a", "c", "new2", "new1" };
+  g_autofree char *order = NULL;
+  guint added = 99, forgotten = 99;
+
+  pb_state_ensure (state, "a")->flags = PB_MESSAGE_DOWNLOADED;
+  pb_state_ensure (state, "b");
+  pb_state_ensure (state, "c")->flags = PB_MESSAGE_NOTIFIED;
+
+  g_assert_true (pb_state_apply_listing (state, server, G_N_ELEMENTS (server), &added, &forgotten));
+  g_assert_cmpuint (added, ==, 2);
+  g_assert_cmpuint (forgotten, ==, 1);
+  order = joined_order (state);
+  g_assert_cmpstr (order, ==, "c new1 a new2");
+  g_assert_null (pb_state_lookup (state, "b"));
+  g_assert_cmpint (pb_state_lookup (state, "a")->flags, ==, PB_MESSAGE_DOWNLOADED);
+  g_assert_cmpint (pb_state_lookup (state, "c")->flags, ==, PB_MESSAGE_NOTIFIED);
+  g_assert_cmpint (pb_state_lookup (state, "new1")->flags, ==, 0);
+  /* The second "c" and "new1" (message 5 and 7) are the duplicates. */
+  g_assert_cmpstr (server[0], ==, "c");
+  g_assert_null (server[4]);
+  g_assert_cmpstr (server[5], ==, "new2");
+  g_assert_null (server[6]);
+
+  /* The same list again changes nothing. */
+  g_assert_false (pb_state_apply_listing (state, server, G_N_ELEMENTS (server), &added, &forgotten));
+  g_assert_cmpuint (added, ==, 0);
+  g_assert_cmpuint (forgotten, ==, 0);
+}
+
+static void
+test_apply_listing_reorders (void)
+{
+  g_autoptr(PbState) state = pb_state_new ("acct", NULL);
+  const char *server[] = { "b", "a" };
+  const char *none[] = { NULL };
+  g_autofree char *order = NULL;
+
+  pb_state_ensure (state, "a");
+  pb_state_ensure (state, "b");
+  g_assert_true (pb_state_apply_listing (state, server, G_N_ELEMENTS (server), NULL, NULL));
+  order = joined_order (state);
+  g_assert_cmpstr (order, ==, "b a");
+
+  /* An empty maildrop: everything vanished. */
+  g_assert_true (pb_state_apply_listing (state, none, 0, NULL, NULL));
+  g_assert_cmpuint (pb_state_get_count (state), ==, 0);
+  g_assert_null (pb_state_lookup (state, "a"));
+}
+
+/* The table behind lookups, against a GHashTable as the model: records
+ * loaded from a file, added, removed and forgotten in a random order (the
+ * table's deletion moves records around; every one must stay findable),
+ * with a fixed seed so a failure repeats. */
+static void
+test_lookup_survives_churn (void)
+{
+  g_autofree char *path = state_path ("churn");
+  g_autoptr(PbState) state = pb_state_new ("acct", path);
+  g_autoptr(PbState) loaded = NULL;
+  g_autoptr(GHashTable) model = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261127);
+  g_autoptr(GError) error = NULL;
+  GHashTableIter iter;
+  gpointer key;
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      char *uidl = g_strdup_printf ("u%u", i);
+
+      pb_state_ensure (state, uidl);
+      g_hash_table_add (model, uidl);
+    }
+  g_assert_true (pb_state_save (state, &error));
+  loaded = load_state (path, &error);
+  g_assert_no_error (error);
+
+  for (guint step = 0; step < 20000; step++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("u%u", g_rand_int_range (rand, 0, 6000));
+
+      if (g_rand_boolean (rand))
+        {
+          g_assert_nonnull (pb_state_ensure (loaded, uidl));
+          g_hash_table_add (model, g_steal_pointer (&uidl));
+        }
+      else
+        {
+          pb_state_remove (loaded, uidl);
+          g_hash_table_remove (model, uidl);
+        }
+    }
+
+  g_assert_cmpuint (pb_state_get_count (loaded), ==, g_hash_table_size (model));
+  g_hash_table_iter_init (&iter, model);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      PbMessageRecord *record = pb_state_lookup (loaded, key);
+
+      g_assert_nonnull (record);
+      g_assert_cmpstr (record->uidl, ==, key);
+    }
+  for (guint i = 0; i < 6000; i++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("u%u", i);
+
+      g_assert_true ((pb_state_lookup (loaded, uidl) != NULL) == g_hash_table_contains (model, uidl));
+    }
+}
+
 static void
 test_count_new_and_remove (void)
 {
@@ -595,6 +711,9 @@ main (int argc, char **argv)
   g_test_add_func ("/core/state/unreadable-is-disk-error", test_unreadable_is_disk_error);
   g_test_add_func ("/core/state/forget-missing", test_forget_missing);
   g_test_add_func ("/core/state/order", test_order);
+  g_test_add_func ("/core/state/apply-listing", test_apply_listing);
+  g_test_add_func ("/core/state/apply-listing-reorders", test_apply_listing_reorders);
+  g_test_add_func ("/core/state/lookup-survives-churn", test_lookup_survives_churn);
   g_test_add_func ("/core/state/count-new-and-remove", test_count_new_and_remove);
   g_test_add_func ("/core/state/delete-file", test_delete_file);
   g_test_add_func ("/core/state/edit-after-load", test_edit_after_load);
