@@ -222,6 +222,114 @@ test_accounts_are_separate (void)
   g_assert_true (clear ("b", NULL));
 }
 
+/* Lookups started together share one keyring session and one search;
+ * each must still get its own account's password or its own error. */
+static void
+test_many_at_once (void)
+{
+  static const char * const names[] = { "m1", "m2", "m3", "m4", "m5" };
+  g_autoptr(PbAccount) missing = make_account ("m-missing", "nobody");
+  g_autoptr(PbAccount) other_user = make_account ("m6", "someone-else");
+  GAsyncResult *results[G_N_ELEMENTS (names) + 3] = { NULL };
+  g_autoptr(GPtrArray) accounts = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  if (!require_mode ("keyring"))
+    return;
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      PbAccount *account = make_account (names[i], "same-user");
+      g_autofree char *secret = g_strdup_printf ("pw-of-%s", names[i]);
+
+      g_assert_true (store (account, secret, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (accounts, account);
+    }
+  g_assert_true (store (other_user, "pw-of-m6", &error));
+  g_assert_no_error (error);
+
+  /* All started before the main loop runs once: one batch. m1 twice. */
+  for (guint i = 0; i < accounts->len; i++)
+    pb_secrets_lookup_async (g_ptr_array_index (accounts, i), NULL, got_result, &results[i]);
+  pb_secrets_lookup_async (missing, NULL, got_result, &results[accounts->len]);
+  pb_secrets_lookup_async (other_user, NULL, got_result, &results[accounts->len + 1]);
+  pb_secrets_lookup_async (g_ptr_array_index (accounts, 0), NULL, got_result, &results[accounts->len + 2]);
+
+  for (guint i = 0; i < accounts->len; i++)
+    {
+      g_autofree char *expected = g_strdup_printf ("pw-of-%s", names[i]);
+
+      password = pb_secrets_lookup_finish (wait_for (&results[i]), &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (password, ==, expected);
+      pb_secrets_free (password);
+    }
+  g_assert_null (pb_secrets_lookup_finish (wait_for (&results[accounts->len]), &error));
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_NO_PASSWORD);
+  g_assert_nonnull (strstr (error->message, "m-missing"));
+  g_clear_error (&error);
+  password = pb_secrets_lookup_finish (wait_for (&results[accounts->len + 1]), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "pw-of-m6");
+  pb_secrets_free (password);
+  /* The same account twice: each caller owns (and frees) its own copy. */
+  password = pb_secrets_lookup_finish (wait_for (&results[accounts->len + 2]), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "pw-of-m1");
+  pb_secrets_free (password);
+
+  /* A lookup after the batch is over starts afresh. */
+  password = lookup (g_ptr_array_index (accounts, 4), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "pw-of-m5");
+  pb_secrets_free (password);
+
+  for (guint i = 0; i < G_N_ELEMENTS (results); i++)
+    g_clear_object (&results[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_true (clear (names[i], NULL));
+  g_assert_true (clear ("m6", NULL));
+}
+
+/* One lookup of a batch cancelled: it ends at once with the cancellation,
+ * the others still get their passwords. */
+static void
+test_cancel_one_of_many (void)
+{
+  g_autoptr(PbAccount) a = make_account ("c-a", "alice");
+  g_autoptr(PbAccount) b = make_account ("c-b", "bob");
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result_a = NULL;
+  g_autoptr(GAsyncResult) result_b = NULL;
+  g_autoptr(GError) error = NULL;
+  char *password;
+
+  if (!require_mode ("keyring"))
+    return;
+
+  g_assert_true (store (a, "pw-a", NULL));
+  g_assert_true (store (b, "pw-b", NULL));
+
+  pb_secrets_lookup_async (a, cancellable, got_result, &result_a);
+  pb_secrets_lookup_async (b, NULL, got_result, &result_b);
+  g_cancellable_cancel (cancellable);
+
+  g_assert_null (pb_secrets_lookup_finish (wait_for (&result_a), &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+  /* Cancelled before the keyring could answer b. */
+  g_assert_null (result_b);
+  password = pb_secrets_lookup_finish (wait_for (&result_b), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (password, ==, "pw-b");
+  pb_secrets_free (password);
+
+  g_assert_true (clear ("c-a", NULL));
+  g_assert_true (clear ("c-b", NULL));
+}
+
 /* Run in its own keyring session (meson registers it separately): once
  * locked, a headless session cannot unlock it again. */
 static void
@@ -322,6 +430,8 @@ main (int argc, char **argv)
   g_test_add_func ("/secrets/clear-missing-is-fine", test_clear_missing_is_fine);
   g_test_add_func ("/secrets/accounts-are-separate", test_accounts_are_separate);
   g_test_add_func ("/secrets/cancelled-stays-cancelled", test_cancelled_stays_cancelled);
+  g_test_add_func ("/secrets/many-at-once", test_many_at_once);
+  g_test_add_func ("/secrets/cancel-one-of-many", test_cancel_one_of_many);
   g_test_add_func ("/secrets/no-keyring", test_no_keyring);
   g_test_add_func ("/secrets/locked", test_locked);
   return g_test_run ();
