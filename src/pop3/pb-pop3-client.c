@@ -1157,6 +1157,16 @@ connect_fail (PbPop3Client *self,
   fail_session_take (self, error, TRUE);
 }
 
+/* A step of connecting may finish after the session already failed: a
+ * reply's callback can run after later bytes of the same read (data nobody
+ * asked for, the connection dropping) closed it. Then there is nothing
+ * left to do; the connect task has its error. */
+static gboolean
+connect_failed_meanwhile (PbPop3Client *self)
+{
+  return self->connect_task == NULL || self->state == STATE_CLOSED;
+}
+
 static void
 connect_done (PbPop3Client *self)
 {
@@ -1354,6 +1364,8 @@ on_capa_after_tls (GObject      *source,
 
   if (!capa_finish (self, result, &error))
     return; /* the session failed, and the connect task with it */
+  if (connect_failed_meanwhile (self))
+    return;
   connect_done (self);
 }
 
@@ -1375,7 +1387,7 @@ on_stls_done (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autoptr(Response) response = command_finish (self, result, &error);
 
-  if (response == NULL)
+  if (response == NULL || connect_failed_meanwhile (self))
     return;
   if (response->status != PB_POP3_STATUS_OK)
     {
@@ -1410,7 +1422,7 @@ on_capa_before_tls (GObject      *source,
   g_autoptr(PbPop3Client) self = user_data;
   g_autoptr(GError) error = NULL;
 
-  if (!capa_finish (self, result, &error))
+  if (!capa_finish (self, result, &error) || connect_failed_meanwhile (self))
     return;
 
   if (self->security != PB_POP3_SECURITY_STARTTLS)
