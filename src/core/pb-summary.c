@@ -165,14 +165,102 @@ clean_text (const char *text)
   return g_string_free (out, FALSE);
 }
 
+/* One base64 encoded word, "=?charset?B?payload?=" (RFC 2047). */
+#define BASE64_WORD "=\\?([^?\\s]+)\\?[Bb]\\?([A-Za-z0-9+/=]*)\\?="
+
+static void
+flush_base64_run (GString    *out,
+                  const char *charset,
+                  GByteArray *bytes,
+                  const char *original,
+                  gsize       original_len,
+                  guint       words)
+{
+  g_autofree char *payload = NULL;
+
+  if (words < 2)
+    {
+      g_string_append_len (out, original, (gssize) original_len);
+      return;
+    }
+  payload = g_base64_encode (bytes->data, bytes->len);
+  g_string_append_printf (out, "=?%s?B?%s?=", charset, payload);
+}
+
+/* GMime 3.2 joins the payloads of adjacent base64 words of one charset
+ * before decoding them, so the padding of the first ("w6Q=") ends the
+ * decoding and the rest of the subject is lost: "=?UTF-8?B?w6Q=?=
+ * =?UTF-8?B?w7Y=?=" reads "ä" instead of "äö". Mailers split long
+ * subjects exactly like this. Each such run is merged here into one word
+ * whose payload is the bytes of all of them (which also keeps a character
+ * split across two words whole); everything else is left to GMime. */
+static char *
+merge_base64_runs (const char *raw)
+{
+  static GRegex *word_regex;
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GString) out = NULL;
+  g_autoptr(GByteArray) bytes = g_byte_array_new ();
+  g_autofree char *charset = NULL;
+  const char *copied = raw;     /* out holds raw up to here */
+  const char *run_start = NULL;
+  const char *run_end = NULL;
+  guint words = 0;
+
+  if (strstr (raw, "?=") == NULL)
+    return NULL;
+  if (g_once_init_enter (&word_regex))
+    g_once_init_leave (&word_regex, g_regex_new (BASE64_WORD, G_REGEX_OPTIMIZE, 0, NULL));
+
+  out = g_string_new (NULL);
+  g_regex_match (word_regex, raw, 0, &match);
+  for (; g_match_info_matches (match); g_match_info_next (match, NULL))
+    {
+      g_autofree char *word_charset = g_match_info_fetch (match, 1);
+      g_autofree char *payload = g_match_info_fetch (match, 2);
+      g_autofree guchar *decoded = NULL;
+      gsize decoded_len = 0;
+      int start, end;
+      gboolean joins;
+
+      g_match_info_fetch_pos (match, 0, &start, &end);
+      /* Only white space between two words of one charset: one run. */
+      joins = run_end != NULL && g_ascii_strcasecmp (charset, word_charset) == 0 &&
+              strspn (run_end, " \t\r\n") == (gsize) (raw + start - run_end);
+      if (!joins)
+        {
+          if (run_start != NULL)
+            flush_base64_run (out, charset, bytes, run_start,
+                              (gsize) (run_end - run_start), words);
+          g_string_append_len (out, copied, raw + start - copied);
+          run_start = raw + start;
+          g_byte_array_set_size (bytes, 0);
+          g_free (charset);
+          charset = g_steal_pointer (&word_charset);
+          words = 0;
+        }
+      decoded = g_base64_decode (payload, &decoded_len);
+      g_byte_array_append (bytes, decoded, (guint) decoded_len);
+      words++;
+      run_end = raw + end;
+      copied = run_end;
+    }
+  if (run_start != NULL)
+    flush_base64_run (out, charset, bytes, run_start, (gsize) (run_end - run_start), words);
+  g_string_append (out, copied);
+  return g_string_free (g_steal_pointer (&out), FALSE);
+}
+
 static char *
 decode_text (const char *raw)
 {
+  g_autofree char *merged = NULL;
   g_autofree char *decoded = NULL;
 
   if (raw == NULL)
     return NULL;
-  decoded = g_mime_utils_header_decode_text (summary_options (), raw);
+  merged = merge_base64_runs (raw);
+  decoded = g_mime_utils_header_decode_text (summary_options (), merged != NULL ? merged : raw);
   return clean_text (decoded != NULL ? decoded : raw);
 }
 

@@ -105,6 +105,26 @@ test_folded_headers (void)
 }
 
 static void
+test_split_base64_words (void)
+{
+  /* Mailers split a long subject into base64 words that each end in
+   * padding; GMime 3.2 alone stops at the first "=" and drops the rest. A
+   * character may even be split between two words. */
+  g_autoptr(PbSummary) s = parse (
+    "Subject: =?UTF-8?B?w6Q=?= =?UTF-8?B?w7Y=?=\r\n"
+    "  =?utf-8?b?IGFu?= plain =?ISO-8859-1?B?5A==?=\r\n"
+    "  =?ISO-8859-1?B?9g==?=\r\n"
+    "From: =?UTF-8?B?SsO8?= =?UTF-8?B?cmdlbg==?= <j@example.org>\r\n"
+    "\r\n");
+  g_autoptr(PbSummary) split_char = parse (
+    "Subject: =?UTF-8?B?4oKs?= =?UTF-8?B?8J+Y?= =?UTF-8?B?gA==?=\n\n");
+
+  g_assert_cmpstr (s->subject, ==, "äö an plain äö");
+  g_assert_cmpstr (s->from_name, ==, "Jürgen");
+  g_assert_cmpstr (split_char->subject, ==, "€😀");
+}
+
+static void
 test_missing_headers (void)
 {
   g_autoptr(PbSummary) empty = parse ("");
@@ -341,6 +361,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/summary/cyrillic", test_cyrillic);
   g_test_add_func ("/core/summary/emoji", test_emoji);
   g_test_add_func ("/core/summary/folded-headers", test_folded_headers);
+  g_test_add_func ("/core/summary/split-base64-words", test_split_base64_words);
   g_test_add_func ("/core/summary/missing-headers", test_missing_headers);
   g_test_add_func ("/core/summary/garbage-lines-skipped", test_garbage_lines_skipped);
   g_test_add_func ("/core/summary/broken-encodings", test_broken_encodings);
