@@ -26,6 +26,31 @@
  * UIDL up once and marks the record (a pass number in the record, not a
  * set built per check); the unmarked are forgotten in one compacting pass,
  * and the server's order is confirmed by one sequential comparison.
+ *
+ * Two writers. The applet's check and a `popbiff fetch`, `dismiss` or a
+ * second `check` may work on one account at once, each with the state it
+ * loaded, and each saves. A plain "last save wins" lost the other's flags
+ * (a fetch's DOWNLOADED, and the next fetch downloaded the message twice).
+ * So every save is a read-modify-write under S.write-lock (flock):
+ *   1. take the lock (waiting, polling, at most LOCK_WAIT_MS);
+ *   2. if the file is not the one this object last read or wrote (inode,
+ *      size and times differ), read it and merge it in (merge_records()):
+ *      - flags are monotonic while a UIDL is on the server: NOTIFIED,
+ *        DOWNLOADED and DISMISSED set on disk stay set; a summary, path or
+ *        size we lack is taken;
+ *      - a message on disk we do not hold was seen by the other writer:
+ *        kept, unless we forgot it since (self->forgotten: the writer that
+ *        saw the server list without it decides);
+ *      - a message we had read from (or written to) the file that is gone
+ *        from it now was forgotten by the other writer: dropped;
+ *   3. write a temporary file, fsync, rename, fsync the directory;
+ *   4. unlock.
+ * The lock is held only around this (milliseconds; a few hundred for a
+ * huge state on a slow disk), never across network I/O, so the applet's
+ * main loop never waits long; loading takes no lock (the rename is
+ * atomic). S.write-lock is not the fetch's S.lock, which a fetch holds for
+ * its whole run. A save may thus add and drop records: do not keep record
+ * pointers across one.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -33,6 +58,7 @@
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __SSE2__
@@ -50,6 +76,42 @@
                         PB_MESSAGE_DISMISSED | PB_MESSAGE_SUMMARIZED)
 #define WRITE_CHUNK    (64 * 1024)
 #define INDEX_PREFETCH 16
+#define WRITE_LOCK_SUFFIX ".write-lock"
+#define LOCK_WAIT_MS   5000
+
+/* Which file a path named when we last read or wrote it: every save
+ * renames a new file into place, so another writer's save changes the
+ * inode and the times. */
+typedef struct {
+  gboolean        known;
+  dev_t           dev;
+  ino_t           ino;
+  off_t           size;
+  struct timespec mtime;
+  struct timespec ctime;
+} FileId;
+
+static void
+file_id_set (FileId            *id,
+             const struct stat *st)
+{
+  id->known = TRUE;
+  id->dev = st->st_dev;
+  id->ino = st->st_ino;
+  id->size = st->st_size;
+  id->mtime = st->st_mtim;
+  id->ctime = st->st_ctim;
+}
+
+static gboolean
+file_id_is (const FileId      *id,
+            const struct stat *st)
+{
+  return id->known && id->dev == st->st_dev && id->ino == st->st_ino &&
+         id->size == st->st_size &&
+         id->mtime.tv_sec == st->st_mtim.tv_sec && id->mtime.tv_nsec == st->st_mtim.tv_nsec &&
+         id->ctime.tv_sec == st->st_ctim.tv_sec && id->ctime.tv_nsec == st->st_ctim.tv_nsec;
+}
 
 struct _PbState
 {
@@ -61,6 +123,12 @@ struct _PbState
   GPtrArray     *order;     /* PbStateRecord (owned, see record_free()), server order */
   gboolean       fresh;
   guint32        mark;      /* the latest pass's mark, see next_mark() */
+
+  /* What merge_disk_changes() needs to know ("Two writers" above): the
+   * file as this object last read or wrote it, and the UIDLs it has
+   * forgotten since (owned strings; only those that were in that file). */
+  FileId         file_id;
+  GHashTable    *forgotten;
 
   char          *buffer;    /* the loaded file, loaded strings point into it */
   gsize          buffer_len;
@@ -141,6 +209,10 @@ static void
 forget_record (PbState       *self,
                PbStateRecord *record)
 {
+  /* Remembered until the next save, so that merging the file does not
+   * bring it back. */
+  if (record->on_disk)
+    g_hash_table_add (self->forgotten, g_strdup (record->pub.uidl));
   pb_state_index_remove (&self->index, record);
   record_free (self, record);
 }
@@ -185,6 +257,52 @@ next_mark (PbState *self)
       self->mark = 1;
     }
   return self->mark;
+}
+
+/* Keeps, in order, the records for which @keep is TRUE and forgets the
+ * others, in one pass: O(n), not O(n²). Returns how many were forgotten. */
+static guint
+forget_unless (PbState  *self,
+               gboolean (*keep) (PbStateRecord *record, gpointer data),
+               gpointer  data)
+{
+  guint kept = 0;
+  guint forgotten;
+
+  for (guint i = 0; i < self->order->len; i++)
+    {
+      PbStateRecord *record = g_ptr_array_index (self->order, i);
+
+      if (keep (record, data))
+        self->order->pdata[kept++] = record;
+      else
+        forget_record (self, record);
+    }
+  forgotten = self->order->len - kept;
+  g_ptr_array_set_size (self->order, kept);
+  return forgotten;
+}
+
+/* Kept by a merge: in the file now (marked), or not yet saved by us. */
+static gboolean
+in_file_or_new (PbStateRecord *record,
+                gpointer       mark)
+{
+  return record->mark == GPOINTER_TO_UINT (mark) || !record->on_disk;
+}
+
+static guint32
+hash_and_prefetch (PbState    *self,
+                   const char *uidl)
+{
+  guint32 hash;
+
+  if (uidl == NULL)
+    return 0;
+  hash = pb_state_index_hash (uidl, strlen (uidl));
+  if (self->index.slots != NULL)
+    pb_state_index_prefetch (&self->index, hash);
+  return hash;
 }
 
 static void
@@ -490,8 +608,9 @@ parse_record (char             *line,
 
 /* Reads the file into self->buffer. */
 static gboolean
-read_file (PbState  *self,
-           int      *saved_errno)
+read_file (PbState     *self,
+           struct stat *st_out,
+           int         *saved_errno)
 {
   struct stat st;
   gsize len = 0;
@@ -532,6 +651,7 @@ read_file (PbState  *self,
     }
   close (fd);
   self->buffer_len = len;
+  *st_out = st;
   return TRUE;
 }
 
@@ -620,12 +740,24 @@ parse_file (PbState *self)
   return NULL;
 }
 
+static gboolean
+read_failed (PbState  *self,
+             int       saved_errno,
+             GError  **error)
+{
+  g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+               _("Could not read the state of account “%s” (“%s”): %s"),
+               self->account_name, self->path, g_strerror (saved_errno));
+  return FALSE;
+}
+
 gboolean
 pb_state_load (PbState  *self,
                GError  **error)
 {
   g_autofree char *aside = NULL;
   const char *reason;
+  struct stat st;
   int saved_errno = 0;
 
   g_return_val_if_fail (PB_IS_STATE (self), FALSE);
@@ -633,21 +765,23 @@ pb_state_load (PbState  *self,
 
   clear_records (self);
   self->fresh = TRUE;
+  self->file_id.known = FALSE;
+  g_hash_table_remove_all (self->forgotten);
 
-  if (!read_file (self, &saved_errno))
+  if (!read_file (self, &st, &saved_errno))
     {
       clear_records (self);
       if (saved_errno == ENOENT)
         return TRUE;
-      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
-                   _("Could not read the state of account “%s” (“%s”): %s"),
-                   self->account_name, self->path, g_strerror (saved_errno));
-      return FALSE;
+      return read_failed (self, saved_errno, error);
     }
 
   reason = parse_file (self);
   if (reason == NULL)
-    return TRUE;
+    {
+      file_id_set (&self->file_id, &st);
+      return TRUE;
+    }
 
   /* Start afresh, but keep the damaged file for whoever wants to look. */
   clear_records (self);
@@ -749,22 +883,17 @@ save_failed (PbState     *self,
   return FALSE;
 }
 
-gboolean
-pb_state_save (PbState  *self,
-               GError  **error)
+/* Writes the records to a temporary file and renames it over the state
+ * file: atomic and durable. */
+static gboolean
+write_file (PbState     *self,
+            const char  *dir,
+            GError     **error)
 {
-  g_autofree char *dir = NULL;
   g_autofree char *tmp_path = NULL;
   g_autoptr(GString) out = NULL;
   int saved_errno = 0;
   int fd;
-
-  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  dir = g_path_get_dirname (self->path);
-  if (g_mkdir_with_parents (dir, 0700) != 0)
-    return save_failed (self, errno, NULL, error);
 
   /* A temporary file in the same directory, so the rename is atomic. */
   tmp_path = g_strconcat (self->path, ".XXXXXX", NULL);
@@ -832,11 +961,211 @@ fail:
   return save_failed (self, saved_errno, tmp_path, error);
 }
 
+/* Two writers */
+
+#define MONOTONIC_FLAGS (PB_MESSAGE_NOTIFIED | PB_MESSAGE_DOWNLOADED | PB_MESSAGE_DISMISSED)
+
+/* The lock of the read-merge-write of a save (not the fetch's S.lock,
+ * which a fetch holds for its whole run). Held for a few milliseconds to
+ * a few hundred (a save of a huge state on a slow disk), so a writer
+ * waits for it, polling so that a stuck holder costs an error after
+ * LOCK_WAIT_MS rather than a frozen applet. Returns the locked fd. */
+static int
+take_write_lock (PbState  *self,
+                 GError  **error)
+{
+  g_autofree char *lock_path = g_strconcat (self->path, WRITE_LOCK_SUFFIX, NULL);
+  gint64 deadline = g_get_monotonic_time () + LOCK_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gulong pause_us = 1000;
+  int fd;
+
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      save_failed (self, errno, NULL, error);
+      return -1;
+    }
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno == EINTR)
+        continue;
+      if (saved_errno != EWOULDBLOCK)
+        {
+          close (fd);
+          save_failed (self, saved_errno, NULL, error);
+          return -1;
+        }
+      if (g_get_monotonic_time () >= deadline)
+        {
+          close (fd);
+          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                       _("Could not save the state of account “%s”: another Popbiff "
+                         "process has been writing it for over %d seconds. Try again; "
+                         "if this persists, stop the other Popbiff."),
+                       self->account_name, LOCK_WAIT_MS / 1000);
+          return -1;
+        }
+      g_usleep (pause_us);
+      pause_us = MIN (pause_us * 2, 50000);
+    }
+  return fd;
+}
+
+/* Folds what another writer saved since we read the file into our
+ * records: its flags (they only ever get set), the summary, path and size
+ * we lack, and the messages it saw that we have not; drops what it forgot
+ * (it saw the server without them). What we forgot stays forgotten. */
+static guint32
+merge_records (PbState *self,
+               PbState *disk)
+{
+  guint32 mark = next_mark (self);
+
+  for (guint i = 0; i < disk->order->len; i++)
+    {
+      PbStateRecord *theirs = g_ptr_array_index (disk->order, i);
+      PbStateRecord *ours = pb_state_index_lookup (&self->index, theirs->pub.uidl, theirs->hash);
+
+      if (ours == NULL)
+        {
+          if (g_hash_table_contains (self->forgotten, theirs->pub.uidl))
+            continue;
+          ours = add_record (self, theirs->pub.uidl);
+          ours->pub.flags = theirs->pub.flags;
+          ours->pub.size = theirs->pub.size;
+          ours->pub.date = theirs->pub.date;
+          ours->pub.first_seen = theirs->pub.first_seen;
+          set_string (self, &ours->pub.from_name, theirs->pub.from_name);
+          set_string (self, &ours->pub.from_address, theirs->pub.from_address);
+          set_string (self, &ours->pub.subject, theirs->pub.subject);
+          set_string (self, &ours->pub.path, theirs->pub.path);
+        }
+      else
+        {
+          ours->pub.flags |= theirs->pub.flags & MONOTONIC_FLAGS;
+          if ((ours->pub.flags & PB_MESSAGE_SUMMARIZED) == 0 &&
+              (theirs->pub.flags & PB_MESSAGE_SUMMARIZED) != 0)
+            pb_state_set_summary (self, &ours->pub, theirs->pub.from_name,
+                                  theirs->pub.from_address, theirs->pub.subject,
+                                  theirs->pub.date);
+          if (ours->pub.path == NULL && theirs->pub.path != NULL)
+            set_string (self, &ours->pub.path, theirs->pub.path);
+          if (ours->pub.size == 0)
+            ours->pub.size = theirs->pub.size;
+        }
+      ours->mark = mark;
+    }
+  forget_unless (self, in_file_or_new, GUINT_TO_POINTER (mark));
+  if (!disk->fresh)
+    self->fresh = FALSE;
+  return mark;  /* what the records in the file carry now */
+}
+
+/* Reads the file again if another writer replaced it since we last read
+ * or wrote it, and merges it in. A damaged file holds nothing to keep (a
+ * save replaces it). With @adopt, the file read becomes the one this
+ * state was loaded from (pb_state_refresh(); a save writes its own). */
+static gboolean
+merge_disk_changes (PbState   *self,
+                    gboolean   adopt,
+                    GError   **error)
+{
+  g_autoptr(PbState) disk = NULL;
+  const char *reason;
+  struct stat st;
+  guint32 mark;
+  int saved_errno = 0;
+
+  if (stat (self->path, &st) != 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      return read_failed (self, errno, error);
+    }
+  if (file_id_is (&self->file_id, &st))
+    return TRUE;  /* nobody else wrote it: the common case, no reading */
+
+  disk = pb_state_new (self->account_name, self->path);
+  if (!read_file (disk, &st, &saved_errno))
+    {
+      if (saved_errno == ENOENT)
+        return TRUE;
+      return read_failed (self, saved_errno, error);
+    }
+  reason = parse_file (disk);
+  if (reason != NULL)
+    {
+      g_debug ("State of account %s: the file on disk is damaged (%s); replacing it",
+               self->account_name, reason);
+      return TRUE;
+    }
+  mark = merge_records (self, disk);
+  if (adopt)
+    {
+      file_id_set (&self->file_id, &st);
+      for (guint i = 0; i < self->order->len; i++)
+        {
+          PbStateRecord *record = g_ptr_array_index (self->order, i);
+
+          record->on_disk = record->mark == mark;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
+pb_state_save (PbState  *self,
+               GError  **error)
+{
+  g_autofree char *dir = NULL;
+  struct stat st;
+  gboolean ok;
+  int lock_fd;
+
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  dir = g_path_get_dirname (self->path);
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    return save_failed (self, errno, NULL, error);
+
+  lock_fd = take_write_lock (self, error);
+  if (lock_fd < 0)
+    return FALSE;
+  ok = merge_disk_changes (self, FALSE, error) && write_file (self, dir, error);
+  if (ok)
+    {
+      /* The file is ours now: what it holds, and nothing forgotten since. */
+      if (stat (self->path, &st) == 0)
+        file_id_set (&self->file_id, &st);
+      else
+        self->file_id.known = FALSE;
+      for (guint i = 0; i < self->order->len; i++)
+        ((PbStateRecord *) g_ptr_array_index (self->order, i))->on_disk = TRUE;
+      g_hash_table_remove_all (self->forgotten);
+    }
+  close (lock_fd);  /* releases the lock */
+  return ok;
+}
+
+gboolean
+pb_state_refresh (PbState  *self,
+                  GError  **error)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  /* No lock: the file is only read, and a save replaces it atomically. */
+  return merge_disk_changes (self, TRUE, error);
+}
+
 gboolean
 pb_state_delete_file (PbState  *self,
                       GError  **error)
 {
-  static const char * const companions[] = { ".corrupt", ".journal", ".lock" };
+  static const char * const companions[] = { ".corrupt", ".journal", ".lock", WRITE_LOCK_SUFFIX };
 
   g_return_val_if_fail (PB_IS_STATE (self), FALSE);
 
@@ -902,30 +1231,6 @@ pb_state_ensure (PbState    *self,
   return &record->pub;
 }
 
-/* Keeps, in order, the records for which @keep is TRUE and forgets the
- * others, in one pass: O(n), not O(n²). Returns how many were forgotten. */
-static guint
-forget_unless (PbState  *self,
-               gboolean (*keep) (PbStateRecord *record, gpointer data),
-               gpointer  data)
-{
-  guint kept = 0;
-  guint forgotten;
-
-  for (guint i = 0; i < self->order->len; i++)
-    {
-      PbStateRecord *record = g_ptr_array_index (self->order, i);
-
-      if (keep (record, data))
-        self->order->pdata[kept++] = record;
-      else
-        forget_record (self, record);
-    }
-  forgotten = self->order->len - kept;
-  g_ptr_array_set_size (self->order, kept);
-  return forgotten;
-}
-
 static gboolean
 is_present (PbStateRecord *record,
             gpointer       present)
@@ -948,20 +1253,6 @@ has_mark (PbStateRecord *record,
           gpointer       mark)
 {
   return record->mark == GPOINTER_TO_UINT (mark);
-}
-
-static guint32
-hash_and_prefetch (PbState    *self,
-                   const char *uidl)
-{
-  guint32 hash;
-
-  if (uidl == NULL)
-    return 0;
-  hash = pb_state_index_hash (uidl, strlen (uidl));
-  if (self->index.slots != NULL)
-    pb_state_index_prefetch (&self->index, hash);
-  return hash;
 }
 
 /* Whether the order holds exactly the non-NULL @uidls, in that order. */
@@ -1194,6 +1485,7 @@ pb_state_finalize (GObject *object)
 
   clear_records (self);
   g_ptr_array_unref (self->order);
+  g_hash_table_unref (self->forgotten);
   g_free (self->account_name);
   g_free (self->path);
 
@@ -1265,4 +1557,5 @@ pb_state_init (PbState *self)
 {
   self->order = g_ptr_array_new ();
   self->fresh = TRUE;
+  self->forgotten = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
 }

@@ -55,10 +55,23 @@ const char      *pb_state_get_path       (PbState *self);
  * (<path>.corrupt) and the state starts empty; the returned error
  * (PB_CORE_ERROR_STATE) says so, but the state is usable either way. */
 gboolean         pb_state_load           (PbState *self, GError **error);
-/* Atomic and durable: temp file, fsync, rename, fsync(dir). */
+/* Atomic and durable: temp file, fsync, rename, fsync(dir). Safe with
+ * other writers of the same file (processes or objects): under a lock held
+ * only for the save, it first merges what they saved since this state was
+ * loaded (their flags stay set, their new messages are kept, what they
+ * forgot is dropped; see pb-state.c), so records may be added or removed:
+ * do not keep record pointers across a save. Waits at most a few seconds
+ * for another writer's save; after that, PB_CORE_ERROR_DISK. */
 gboolean         pb_state_save           (PbState *self, GError **error);
+/* Merges in what other writers saved since this state was loaded or
+ * saved, as a save does, without writing (nothing is lost from memory;
+ * records may be added or dropped). A fetch calls this once it holds the
+ * account's fetch lock, so that what another fetch downloaded meanwhile
+ * counts as downloaded. Errors are PB_CORE_ERROR_DISK (the state is
+ * unchanged then). */
+gboolean         pb_state_refresh        (PbState *self, GError **error);
 /* Deletes the file and the files kept next to it (<path>.corrupt, the
- * fetch journal and lock): the account was removed. */
+ * fetch journal and lock, the save lock): the account was removed. */
 gboolean         pb_state_delete_file    (PbState *self, GError **error);
 
 /* TRUE until the first successful check recorded anything: the first check
