@@ -1492,6 +1492,10 @@ prepare (PbFetch  *self,
 {
   if (!take_lock (self, error))
     return FALSE;
+  /* The state may have been loaded before another fetch finished and let
+   * go of the lock: what it downloaded must count as downloaded here. */
+  if (!pb_state_refresh (self->state, error))
+    return FALSE;
 
   if (!pb_fetch_journal_recover (self->state, error))
     return FALSE;

@@ -429,6 +429,33 @@ test_listed_over_the_cap_is_skipped (Fixture       *fixture,
   assert_landed (fetch, 2, 3);
 }
 
+/* This fetch's state was loaded before another fetch downloaded every
+ * message and let go of the account's lock: nothing is downloaded twice. */
+static void
+test_state_loaded_before_another_fetch (Fixture       *fixture,
+                                        gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbState) other = pb_state_new ("fake", NULL);
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *uidls[] = { "uid-one", "uid-two", "uid-three" };
+
+  g_assert_true (pb_state_load (other, NULL));
+  for (guint i = 0; i < G_N_ELEMENTS (uidls); i++)
+    pb_state_ensure (other, uidls[i])->flags = PB_MESSAGE_DOWNLOADED;
+  g_assert_true (pb_state_save (other, NULL));
+
+  /* No RETR. */
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (uidls); i++)
+    g_assert_true (is_downloaded (fixture, uidls[i]));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -444,6 +471,7 @@ main (int argc, char **argv)
   ADD ("/fetch/faults/dele-refused", test_dele_refused);
   ADD ("/fetch/faults/list-sizes-lie", test_list_sizes_lie);
   ADD ("/fetch/faults/listed-over-the-cap-is-skipped", test_listed_over_the_cap_is_skipped);
+  ADD ("/fetch/faults/state-loaded-before-another-fetch", test_state_loaded_before_another_fetch);
 
   return g_test_run ();
 }
