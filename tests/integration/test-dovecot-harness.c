@@ -374,6 +374,157 @@ test_stop_leaves_nothing (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+/* The PIDs of the live processes named @comm in process group @pgid. */
+static GArray *
+pids_named (GPid        pgid,
+            const char *comm)
+{
+  g_autoptr(GDir) proc = g_dir_open ("/proc", 0, NULL);
+  g_autofree char *wanted = g_strdup_printf ("(%s)", comm);
+  GArray *pids = g_array_new (FALSE, FALSE, sizeof (GPid));
+  const char *entry;
+
+  g_assert_nonnull (proc);
+  while ((entry = g_dir_read_name (proc)) != NULL)
+    {
+      g_autofree char *path = g_build_filename ("/proc", entry, "stat", NULL);
+      g_autofree char *stat = NULL;
+      g_auto(GStrv) fields = NULL;
+      const char *after_name;
+      GPid pid;
+
+      if (!g_ascii_isdigit (entry[0]) || !g_file_get_contents (path, &stat, NULL, NULL))
+        continue;
+      after_name = strrchr (stat, ')');
+      if (after_name == NULL || strstr (stat, wanted) == NULL)
+        continue;
+      fields = g_strsplit (after_name + 2, " ", 4);
+      if (g_strv_length (fields) < 3 || g_str_equal (fields[0], "Z")
+          || g_ascii_strtoll (fields[2], NULL, 10) != pgid)
+        continue;
+      pid = (GPid) g_ascii_strtoll (entry, NULL, 10);
+      g_array_append_val (pids, pid);
+    }
+  return pids;
+}
+
+/* Polls (the machine may be loaded) until the number of @comm processes
+ * satisfies at_least ? >= n : == n; returns their PIDs. */
+static GArray *
+wait_for_pids (GPid        pgid,
+               const char *comm,
+               gboolean    at_least,
+               guint       n)
+{
+  gint64 deadline = g_get_monotonic_time () + 60 * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      GArray *pids = pids_named (pgid, comm);
+
+      if (at_least ? pids->len >= n : pids->len == n)
+        return pids;
+      if (g_get_monotonic_time () > deadline)
+        g_error ("%u %s processes after 60 s, expected %s%u", pids->len, comm,
+                 at_least ? "at least " : "", n);
+      g_array_unref (pids);
+      g_usleep (20 * 1000);
+    }
+}
+
+static void
+assert_all_alive (GPid        pgid,
+                  const char *comm,
+                  GArray     *before)
+{
+  g_autoptr(GArray) now = pids_named (pgid, comm);
+
+  for (guint i = 0; i < before->len; i++)
+    {
+      GPid pid = g_array_index (before, GPid, i);
+      gboolean alive = FALSE;
+
+      for (guint j = 0; j < now->len; j++)
+        alive |= g_array_index (now, GPid, j) == pid;
+      g_test_message ("%s process %d: %s", comm, (int) pid, alive ? "still running" : "gone");
+      g_assert_true (alive);
+    }
+}
+
+static GPid
+master_pid (PbTestDovecot *d)
+{
+  g_autofree char *path = g_build_filename (pb_test_dovecot_get_dir (d), "run", "master.pid", NULL);
+  g_autofree char *text = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_file_get_contents (path, &text, NULL, &error);
+  g_assert_no_error (error);
+  return (GPid) g_ascii_strtoll (text, NULL, 10);
+}
+
+static void
+tls_session (PbTestDovecot *d)
+{
+  g_autoptr(Session) s = connect_tls (d, "127.0.0.1");
+  g_autofree char *greeting = read_line (s);
+  g_autofree char *stat = NULL;
+  g_autofree char *bye = NULL;
+
+  g_assert_true (g_str_has_prefix (greeting, "+OK "));
+  login (s, pb_test_dovecot_get_user (d), pb_test_dovecot_get_password (d));
+  stat = command (s, "STAT");
+  g_assert_true (g_str_has_prefix (stat, "+OK 0 "));
+  bye = command (s, "QUIT");
+  g_assert_true (g_str_has_prefix (bye, "+OK"));
+}
+
+/* The tests' server keeps Dovecot's defaults: a login process and a pop3
+ * process per connection, both gone when it ends. */
+static void
+test_default_processes (void)
+{
+  PbTestDovecot *d = start_or_skip ();
+  GPid master;
+
+  if (d == NULL)
+    return;
+  master = master_pid (d);
+  tls_session (d);
+  g_array_unref (wait_for_pids (master, "pop3-login", FALSE, 0));
+  g_array_unref (wait_for_pids (master, "pop3", FALSE, 0));
+  pb_test_dovecot_stop (d);
+}
+
+/* The benchmarks' server: login and pop3 processes started ahead and kept
+ * across sessions (a process per session would exit after serving it). */
+static void
+test_high_performance_processes (void)
+{
+  g_autoptr(GError) error = NULL;
+  PbTestDovecot *d = pb_test_dovecot_start_with (PB_TEST_DOVECOT_PROCESSES_HIGH_PERFORMANCE, &error);
+  g_autoptr(GArray) logins = NULL;
+  g_autoptr(GArray) mail = NULL;
+  GPid master;
+
+  g_assert_no_error (error);
+  if (d == NULL)
+    return;
+  master = master_pid (d);
+  logins = wait_for_pids (master, "pop3-login", TRUE, 2);
+  mail = wait_for_pids (master, "pop3", TRUE, 2);
+
+  for (guint i = 0; i < 3; i++)
+    tls_session (d);
+
+  /* The first session went to processes that were waiting (a process
+   * with service_count = 1 would be gone two sessions later), and every
+   * one of those still runs. */
+  assert_all_alive (master, "pop3-login", logins);
+  assert_all_alive (master, "pop3", mail);
+  pb_test_dovecot_stop (d);
+}
+
 static void
 test_fill_is_realistic (void)
 {
@@ -470,6 +621,8 @@ main (int argc, char *argv[])
   g_test_add_func ("/dovecot/harness/deliver-and-retr", test_deliver_and_retr);
   g_test_add_func ("/dovecot/harness/add-user", test_add_user);
   g_test_add_func ("/dovecot/harness/stop-leaves-nothing", test_stop_leaves_nothing);
+  g_test_add_func ("/dovecot/harness/default-processes", test_default_processes);
+  g_test_add_func ("/dovecot/harness/high-performance-processes", test_high_performance_processes);
   g_test_add_func ("/dovecot/mail/fill-is-realistic", test_fill_is_realistic);
   g_test_add_func ("/dovecot/mail/international-headers-decode", test_international_headers_decode);
   g_test_add_func ("/dovecot/mail/names-sort-like-dovecot", test_names_sort_like_dovecot);

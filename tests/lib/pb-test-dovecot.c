@@ -47,6 +47,7 @@ struct _PbTestDovecot {
   GSubprocess *process;
   GPid         pid;          /* also the process group id */
   gboolean     detached;
+  PbTestDovecotProcesses processes;
 };
 
 /* Which accounts Dovecot's processes run as. As root, Dovecot refuses root
@@ -183,6 +184,36 @@ make_certificates (PbTestDovecot *self,
   return TRUE;
 }
 
+/* Service settings for @processes, from Dovecot's documentation
+ * (admin_manual/login_processes and configuration_manual/
+ * service_configuration): "high-performance mode" is service_count = 0
+ * with process_min_avail = the number of CPU cores; a mail process may
+ * serve more sessions than one ("100..1000 can be good values"), which
+ * saves a fork and exec per login. auth must accept a client per login
+ * and pop3 process then (Dovecot warns otherwise). */
+static const char *
+processes_config (PbTestDovecotProcesses processes)
+{
+  switch (processes)
+    {
+    case PB_TEST_DOVECOT_PROCESSES_HIGH_PERFORMANCE:
+      return "service pop3-login {\n"
+             "  service_count = 0\n"
+             "  process_min_avail = 2\n"
+             "}\n"
+             "service pop3 {\n"
+             "  service_count = 100\n"
+             "  process_min_avail = 2\n"
+             "}\n"
+             "service auth {\n"
+             "  client_limit = 2048\n"
+             "}\n";
+    case PB_TEST_DOVECOT_PROCESSES_DEFAULT:
+    default:
+      return "";
+    }
+}
+
 static gboolean
 write_config (PbTestDovecot  *self,
               const Accounts *a,
@@ -261,6 +292,7 @@ write_config (PbTestDovecot  *self,
     "    ssl = yes\n"
     "  }\n"
     "}\n"
+    "%s"
     /* Benchmarks check 20 accounts of one user at once. */
     "protocol pop3 {\n"
     "  mail_max_userip_connections = 1000\n"
@@ -269,7 +301,7 @@ write_config (PbTestDovecot  *self,
     a->internal_user, a->internal_group, a->login_user,
     a->mail_user, a->mail_group, mail_root,
     self->cert_file, self->key_file, self->passwd_dir, self->passwd_dir,
-    self->plain_port, self->tls_port);
+    self->plain_port, self->tls_port, processes_config (self->processes));
 
   return write_file (self->conf_path, conf, 0644, error);
 }
@@ -573,9 +605,10 @@ pb_test_dovecot_add_user (PbTestDovecot *self,
 static void free_struct (PbTestDovecot *self);
 
 static PbTestDovecot *
-start_in (const char *dir,
-          gboolean    detached,
-          GError    **error)
+start_in (const char             *dir,
+          gboolean                detached,
+          PbTestDovecotProcesses  processes,
+          GError                **error)
 {
   g_autofree char *dovecot = find_dovecot ();
   g_autofree char *openssl = g_find_program_in_path ("openssl");
@@ -600,6 +633,7 @@ start_in (const char *dir,
   self = g_new0 (PbTestDovecot, 1);
   self->dir = g_strdup (dir);
   self->detached = detached;
+  self->processes = processes;
   self->conf_path = g_build_filename (dir, "dovecot.conf", NULL);
   self->log_path = g_build_filename (dir, "dovecot.log", NULL);
   self->stderr_path = g_build_filename (dir, "dovecot.stderr", NULL);
@@ -659,6 +693,13 @@ fail:
 PbTestDovecot *
 pb_test_dovecot_start (GError **error)
 {
+  return pb_test_dovecot_start_with (PB_TEST_DOVECOT_PROCESSES_DEFAULT, error);
+}
+
+PbTestDovecot *
+pb_test_dovecot_start_with (PbTestDovecotProcesses   processes,
+                            GError                 **error)
+{
   g_autofree char *dir = NULL;
   g_autoptr(GError) local_error = NULL;
   PbTestDovecot *self;
@@ -669,7 +710,7 @@ pb_test_dovecot_start (GError **error)
   dir = g_dir_make_tmp ("pb-dovecot-XXXXXX", error);
   if (dir == NULL)
     return NULL;
-  self = start_in (dir, FALSE, &local_error);
+  self = start_in (dir, FALSE, processes, &local_error);
   if (self == NULL && local_error == NULL)
     remove_tree (dir);  /* skipped */
   if (local_error != NULL)
@@ -680,6 +721,14 @@ pb_test_dovecot_start (GError **error)
 PbTestDovecot *
 pb_test_dovecot_start_detached (const char *dir,
                                 GError    **error)
+{
+  return pb_test_dovecot_start_detached_with (dir, PB_TEST_DOVECOT_PROCESSES_DEFAULT, error);
+}
+
+PbTestDovecot *
+pb_test_dovecot_start_detached_with (const char             *dir,
+                                     PbTestDovecotProcesses  processes,
+                                     GError                **error)
 {
   PbTestDovecot *self = NULL;
   g_autofree char *env = NULL;
@@ -694,7 +743,7 @@ pb_test_dovecot_start_detached (const char *dir,
                    "Cannot create %s: %s", dir, g_strerror (errno));
       return NULL;
     }
-  self = start_in (dir, TRUE, error);
+  self = start_in (dir, TRUE, processes, error);
   if (self == NULL)
     return NULL;
 

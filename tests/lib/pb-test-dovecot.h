@@ -39,10 +39,26 @@ typedef struct _PbTestDovecot PbTestDovecot;
 #define PB_TEST_DOVECOT_USER     "alice"
 #define PB_TEST_DOVECOT_PASSWORD "Pb-test-secret-7"
 
+/* How Dovecot runs its processes. */
+typedef enum {
+  /* Dovecot's defaults, what the tests use: a new pop3-login process for
+   * every connection ("high-security mode"; it stays to proxy the TLS
+   * session) and a new pop3 process for every session. */
+  PB_TEST_DOVECOT_PROCESSES_DEFAULT,
+  /* The shape Dovecot documents for busy servers, for benchmarks: login
+   * processes in "high-performance mode" (each serves many connections,
+   * one per core kept ready) and pop3 processes reused for up to 100
+   * sessions, two kept ready. */
+  PB_TEST_DOVECOT_PROCESSES_HIGH_PERFORMANCE,
+} PbTestDovecotProcesses;
+
 /* Starts a private Dovecot. Returns NULL with @error unset if the test was
  * skipped because Dovecot is not installed (pb_test_require_program()
  * semantics: a failure instead when PB_TEST_REQUIRE_ALL is set). */
 PbTestDovecot *pb_test_dovecot_start         (GError **error);
+/* The same with a choice of process shape. */
+PbTestDovecot *pb_test_dovecot_start_with    (PbTestDovecotProcesses   processes,
+                                              GError                 **error);
 
 /* Stops the server and removes its directory (kept, and its path printed,
  * if the test failed, so the log and Maildirs can be read). Safe on NULL. */
@@ -121,6 +137,11 @@ GPtrArray     *pb_test_dovecot_list_messages (PbTestDovecot *self,
  * or deliver) and stops it with pb_test_dovecot_stop_dir(). */
 PbTestDovecot *pb_test_dovecot_start_detached (const char *dir,
                                                GError    **error);
+
+/* pb_test_dovecot_start_detached() with a choice of process shape. */
+PbTestDovecot *pb_test_dovecot_start_detached_with (const char             *dir,
+                                                    PbTestDovecotProcesses  processes,
+                                                    GError                **error);
 PbTestDovecot *pb_test_dovecot_attach        (const char *dir,
                                               GError    **error);
 void           pb_test_dovecot_detach        (PbTestDovecot *self);

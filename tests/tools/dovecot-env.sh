@@ -6,6 +6,8 @@
 #       starts one in a new temporary directory and prints PB_DOVECOT_*
 #       variables: _DIR _HOST _PORT (plain, STLS offered) _TLS_PORT
 #       (implicit TLS) _CA_FILE _USER _PASSWORD _MAILDIR _LOG _PID
+#       --processes high-performance: Dovecot's documented shape for busy
+#       servers instead of its defaults (bench/README.md says why)
 #   tests/tools/dovecot-env.sh start --dir DIR ...    in DIR instead
 #   tests/tools/dovecot-env.sh fill N [OCTETS]        N generated messages
 #   tests/tools/dovecot-env.sh deliver FILE...        these messages
@@ -59,7 +61,7 @@ case "$command" in
     exec "$tool" "$command" "$dir" "$@"
     ;;
   *)
-    sed -n '2,22s/^# \{0,1\}//p' "$0" >&2
+    sed -n '2,24s/^# \{0,1\}//p' "$0" >&2
     exit 2
     ;;
 esac

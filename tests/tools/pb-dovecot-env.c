@@ -2,14 +2,17 @@
  * one the tests use (tests/lib/pb-test-dovecot.c). Not installed; run it
  * through tests/tools/dovecot-env.sh.
  *
- *   pb-dovecot-env start DIR [--fill N] [--size OCTETS]
+ *   pb-dovecot-env start DIR [--fill N] [--size OCTETS] [--processes SHAPE]
  *   pb-dovecot-env fill DIR N [OCTETS] [--user USER]
  *   pb-dovecot-env deliver DIR FILE... [--user USER]
  *   pb-dovecot-env add-user DIR USER      (password on stdin, one line)
  *   pb-dovecot-env stop DIR
  *
  * `start` prints the PB_DOVECOT_* variables (also in DIR/env.sh) and
- * returns, leaving the server running. */
+ * returns, leaving the server running. SHAPE is "default" (Dovecot's
+ * defaults, as in the tests) or "high-performance" (the shape Dovecot
+ * documents for busy servers; bench/README.md says why the benchmarks
+ * use it). */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,6 +27,7 @@ usage (void)
 {
   fprintf (stderr,
            "Usage: pb-dovecot-env start DIR [--fill N] [--size OCTETS]\n"
+           "                            [--processes default|high-performance]\n"
            "       pb-dovecot-env fill DIR N [OCTETS] [--user USER]\n"
            "       pb-dovecot-env deliver DIR FILE... [--user USER]\n"
            "       pb-dovecot-env add-user DIR USER   (password on stdin)\n"
@@ -53,16 +57,20 @@ main (int argc, char *argv[])
   g_autofree char *user = NULL;
   g_autofree char *fill_text = NULL;
   g_autofree char *size_text = NULL;
+  g_autofree char *processes_text = NULL;
   GOptionEntry entries[] = {
     { "user", 0, 0, G_OPTION_ARG_STRING, &user, "The user (default: alice)", "USER" },
     { "fill", 0, 0, G_OPTION_ARG_STRING, &fill_text, "Messages to generate at start", "N" },
     { "size", 0, 0, G_OPTION_ARG_STRING, &size_text, "Their average size (default 6144)", "OCTETS" },
+    { "processes", 0, 0, G_OPTION_ARG_STRING, &processes_text,
+      "How Dovecot runs its processes: default or high-performance", "SHAPE" },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new ("COMMAND DIR ...");
   GError *error = NULL;
   const char *command, *dir;
   guint64 size = 6144;
+  PbTestDovecotProcesses processes = PB_TEST_DOVECOT_PROCESSES_DEFAULT;
 
   g_option_context_add_main_entries (context, entries, NULL);
   if (!g_option_context_parse (context, &argc, &argv, &error))
@@ -79,10 +87,14 @@ main (int argc, char *argv[])
     return usage ();
   if (size < 512)
     size = 512;
+  if (processes_text != NULL && g_str_equal (processes_text, "high-performance"))
+    processes = PB_TEST_DOVECOT_PROCESSES_HIGH_PERFORMANCE;
+  else if (processes_text != NULL && !g_str_equal (processes_text, "default"))
+    return usage ();
 
   if (g_str_equal (command, "start"))
     {
-      PbTestDovecot *d = pb_test_dovecot_start_detached (dir, &error);
+      PbTestDovecot *d = pb_test_dovecot_start_detached_with (dir, processes, &error);
       g_autofree char *env_path = g_build_filename (dir, "env.sh", NULL);
       g_autofree char *env = NULL;
       guint64 count = 0;
