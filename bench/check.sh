@@ -14,6 +14,8 @@
 #
 #   bench/check.sh [MESSAGES [AVERAGE_OCTETS]]           default 10000 6144
 #   PB_BENCH_RUNS=N  hyperfine runs per command (default 10)
+#   PB_BENCH_DOVECOT=default  Dovecot's default process shape instead of
+#                    the high-performance one (bench/README.md)
 #
 # Runs under tests/tools/with-keyring.sh: a private session bus, an unlocked
 # gnome-keyring and a temporary HOME hold the accounts and their passwords.
@@ -105,7 +107,7 @@ bench_rss "popbiff check, 20 accounts" "$popbiff check$many"
 
 octets=$(du -sb "$PB_DOVECOT_MAILDIR" | cut -f1)
 python3 "$top/bench/summarize.py" \
-  "popbiff check: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot on 127.0.0.1, implicit TLS" \
+  "popbiff check: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot ($dovecot_processes processes) on 127.0.0.1, implicit TLS" \
   "$results/rss.tsv" "$results/idle.json" "$results/first.json" "$results/many.json" -- \
   "nothing new: popbiff / mpop -s=popbiff check, nothing new/mpop -s<=1.0" \
   "20 accounts / 1=popbiff check, 20 accounts/popbiff check, 1 account<=2.0" \

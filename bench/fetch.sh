@@ -85,6 +85,6 @@ cmp "$results/big.eml" "$results/big-maildir/new/"* >&2
 
 octets=$(du -sb "$PB_DOVECOT_MAILDIR" | cut -f1)
 python3 "$top/bench/summarize.py" \
-  "Fetch: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot on 127.0.0.1, implicit TLS, into an empty Maildir" \
+  "Fetch: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot ($dovecot_processes processes) on 127.0.0.1, implicit TLS, into an empty Maildir" \
   "$results/rss.tsv" "$results/fetch.json" -- \
   "fetch: popbiff / mpop=popbiff fetch --all/mpop<=0.5"

@@ -31,11 +31,17 @@ bench_need_built () {
   done
 }
 
+# Dovecot's process shape for every benchmark: "high-performance" (what a
+# provider runs, bench/README.md says why) or "default" (Dovecot's defaults,
+# as in the integration tests). The same server for every program compared.
+dovecot_processes=${PB_BENCH_DOVECOT:-high-performance}
+
 # bench_start_dovecot N OCTETS: a Dovecot whose mailbox holds N generated
 # messages of about OCTETS each; stopped when the script exits. Sets the
 # PB_DOVECOT_* variables and $results (a directory for this run's files).
 bench_start_dovecot () {
-  eval "$("$top/tests/tools/dovecot-env.sh" start --fill "$1" --size "$2")"
+  eval "$("$top/tests/tools/dovecot-env.sh" start --fill "$1" --size "$2" \
+          --processes "$dovecot_processes")"
   trap '"$top/tests/tools/dovecot-env.sh" stop "$PB_DOVECOT_DIR"' EXIT INT TERM
   export PB_PASSWORD="$PB_DOVECOT_PASSWORD" PB_USER="$PB_DOVECOT_USER"
   results=$PB_DOVECOT_DIR/bench

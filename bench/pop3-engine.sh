@@ -59,7 +59,7 @@ bench_rss "minimal retr-all" "$minimal $tls retr-all $ca"
 
 octets=$(du -sb "$PB_DOVECOT_MAILDIR" | cut -f1)
 python3 "$top/bench/summarize.py" \
-  "POP3 engine: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot on 127.0.0.1, implicit TLS unless marked (plain)" \
+  "POP3 engine: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot ($dovecot_processes processes) on 127.0.0.1, implicit TLS unless marked (plain)" \
   "$results/rss.tsv" "$results/check.json" "$results/retr.json" -- \
   "check: engine / mpop -s=engine stat+uidl/mpop -s<=1.0" \
   "check: engine / minimal=engine stat+uidl/minimal stat+uidl" \
