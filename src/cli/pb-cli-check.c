@@ -12,10 +12,11 @@
 #include "pb-cli-util.h"
 
 typedef struct {
-  PbAccount     *account;  /* owned: a copy carrying the --timeout override */
-  PbState       *state;    /* owned */
-  PbCheckResult *result;   /* owned, NULL until done */
-  guint         *pending;  /* checks still running, shared by all jobs */
+  PbAccount     *account;     /* owned: a copy carrying the --timeout override */
+  PbState       *state;       /* owned */
+  GError        *load_error;  /* owned: what loading the state said, or NULL */
+  PbCheckResult *result;      /* owned, NULL until done */
+  guint         *pending;     /* checks still running, shared by all jobs */
 } CheckJob;
 
 static void
@@ -23,6 +24,7 @@ check_job_free (CheckJob *job)
 {
   g_clear_object (&job->account);
   g_clear_object (&job->state);
+  g_clear_error (&job->load_error);
   g_clear_object (&job->result);
   g_free (job);
 }
@@ -38,17 +40,52 @@ on_check_done (GObject      *source,
   (*job->pending)--;
 }
 
-/* A corrupt state file is set aside and the check starts afresh; say so,
- * since the messages will be reported as new once more. */
-static PbState *
-load_state (PbAccount *account)
+static void
+load_job_state (gpointer data,
+                gpointer user_data)
 {
-  g_autoptr(PbState) state = pb_state_new (pb_account_get_name (account), NULL);
-  g_autoptr(GError) error = NULL;
+  CheckJob *job = data;
 
-  if (!pb_state_load (state, &error))
-    pb_cli_print_error (error);
-  return g_steal_pointer (&state);
+  pb_state_load (job->state, &job->load_error);
+}
+
+/* Loads every job's state before any check starts, so that the checks
+ * start together (and their keyring lookups share one search). A state is
+ * a file of a line per message: for 10,000 messages about 10 ms of parsing
+ * on this kind of machine, so twenty accounts loaded one after the other
+ * kept every connection waiting some 200 ms. They load in parallel, one
+ * thread per processor; each state is its own object and file.
+ *
+ * A corrupt state file is set aside and the check starts afresh; say so
+ * (in the order of the accounts), since the messages will be reported as
+ * new once more. */
+static void
+load_states (GPtrArray *jobs)
+{
+  GThreadPool *pool = NULL;
+
+  if (jobs->len > 1)
+    pool = g_thread_pool_new (load_job_state, NULL,
+                              (gint) MIN (g_get_num_processors (), jobs->len),
+                              FALSE, NULL);
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      CheckJob *job = g_ptr_array_index (jobs, i);
+
+      /* Without a pool (one account, or no thread to be had) here. */
+      if (pool == NULL || !g_thread_pool_push (pool, job, NULL))
+        load_job_state (job, NULL);
+    }
+  if (pool != NULL)
+    g_thread_pool_free (pool, FALSE, TRUE);  /* waits for every load */
+
+  for (guint i = 0; i < jobs->len; i++)
+    {
+      CheckJob *job = g_ptr_array_index (jobs, i);
+
+      if (job->load_error != NULL)
+        pb_cli_print_error (job->load_error);
+    }
 }
 
 /* Runs every job at once (one session per account) and waits for all. */
@@ -174,7 +211,7 @@ check_job_new (PbAccount *account,
   job->account = pb_account_copy (account);
   if (timeout > 0)
     pb_account_set_timeout (job->account, timeout);
-  job->state = load_state (job->account);
+  job->state = pb_state_new (pb_account_get_name (job->account), NULL);
   return job;
 }
 
@@ -251,6 +288,7 @@ pb_cli_check (int    argc,
         pb_cli_printerr (_("No accounts to check; add one with “popbiff accounts add”."));
     }
 
+  load_states (jobs);
   run_checks (jobs, PB_CHECK_DEFAULT_MAX_TOPS);
   print_results (jobs, json);
 

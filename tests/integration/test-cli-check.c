@@ -172,6 +172,79 @@ test_check_human_output (void)
   g_assert_true (g_str_has_prefix (again.out, "work  4 new of 4 ("));
 }
 
+static gint64
+new_of (JsonArray  *array,
+        const char *account)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *result = json_array_get_object_element (array, i);
+
+      if (g_str_equal (json_object_get_string_member (result, "account"), account))
+        {
+          g_assert_true (json_object_get_boolean_member (result, "ok"));
+          return json_object_get_int_member (result, "new");
+        }
+    }
+  g_assert_not_reached ();
+}
+
+/* Several accounts' states load at once (in threads); each check still
+ * gets its own account's state, and a damaged one is reported once, for
+ * its account only. */
+static void
+test_check_many_states (void)
+{
+  static const char * const names[] = { "a1", "a2", "a3", "a4", "work" };
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *damaged = NULL;
+  g_auto(PbTestRun) first = { 0 };
+  g_auto(PbTestRun) dismiss = { 0 };
+  g_auto(PbTestRun) run = { 0 };
+  g_auto(PbTestRun) again = { 0 };
+  JsonArray *array;
+
+  if (!have_keyring () || (dovecot = setup ()) == NULL)
+    return;
+  for (guint i = 0; i < 4; i++)
+    add_account (dovecot, names[i], pb_test_dovecot_get_password (dovecot));
+
+  pb_test_run_popbiff (&first, NULL, "check", NULL);
+  g_assert_cmpint (first.status, ==, 0);
+  pb_test_run_popbiff (&dismiss, NULL, "dismiss", "a2", "--all", NULL);
+  g_assert_cmpint (dismiss.status, ==, 0);
+
+  pb_test_run_popbiff (&run, NULL, "check", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 0);
+  g_assert_cmpstr (run.err, ==, "");
+  array = parse_array (parser, run.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, G_N_ELEMENTS (names));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_cmpint (new_of (array, names[i]), ==, g_str_equal (names[i], "a2") ? 0 : 3);
+
+  /* a2's state damaged: set aside, its messages new again, said once. */
+  damaged = g_build_filename (g_get_user_state_dir (), "popbiff", "a2.state", NULL);
+  g_assert_true (g_file_set_contents (damaged, "not a state file\n", -1, &error));
+  g_assert_no_error (error);
+  pb_test_run_popbiff (&again, NULL, "check", "--json", NULL);
+  g_assert_cmpint (again.status, ==, 0);
+  array = parse_array (parser, again.out);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    g_assert_cmpint (new_of (array, names[i]), ==, 3);
+  g_test_message ("stderr: %s", again.err);
+  g_assert_nonnull (strstr (again.err, "“a2”"));
+  g_assert_null (strstr (strstr (again.err, "“a2”") + 1, "“a2”"));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (!g_str_equal (names[i], "a2"))
+      {
+        g_autofree char *quoted = g_strdup_printf ("“%s”", names[i]);
+
+        g_assert_null (strstr (again.err, quoted));
+      }
+}
+
 static void
 test_check_timeout (void)
 {
@@ -345,6 +418,7 @@ main (int argc, char **argv)
   pb_test_init (&argc, &argv);
   g_test_add_func ("/cli/check/json-contract", test_check_json_contract);
   g_test_add_func ("/cli/check/human-output", test_check_human_output);
+  g_test_add_func ("/cli/check/many-states", test_check_many_states);
   g_test_add_func ("/cli/check/timeout", test_check_timeout);
   g_test_add_func ("/cli/check/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
