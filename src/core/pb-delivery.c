@@ -7,6 +7,12 @@
  * - fsync of the file before the rename, and of the directory after, is
  *   what makes "the file is there" survive a power cut; the caller records
  *   a message as downloaded only after both.
+ * - Large batches may skip the fsync per file for one syncfs(2) of the
+ *   whole file system (pb_delivery_sync_file_system): on a file system
+ *   without a journal each fsync is its own trip to the disk and its own
+ *   cache flush, and even with one a syncfs replaces hundreds of them.
+ *   Only where syncfs is as strong as the fsyncs it replaces: see
+ *   decide_sync_file_system().
  * - renameat2 (RENAME_NOREPLACE), falling back to link()+unlink() where a
  *   file system lacks it, so an existing file is never overwritten.
  * - The sink buffers 64 KiB and writes with write(2) in the calling thread:
@@ -23,6 +29,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statfs.h>
+#include <sys/utsname.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -149,6 +157,10 @@ struct _PbDelivery
   GHashTable       *reserved;        /* final paths chosen but not yet committed */
   guint             sequence;        /* Q<n> of the Maildir name */
 
+  int               folder_fd;       /* for syncfs; -1 before open */
+  gboolean          can_sync_fs;     /* see decide_sync_file_system */
+  GError           *sync_fs_error;   /* sticky; guarded by lock */
+
   guint64           total_bytes;     /* all messages' octets, for the hook */
   GPtrArray        *spare_buffers;   /* sink buffers to reuse; guarded by lock */
   PbDeliveryWriteHook hook;
@@ -166,6 +178,9 @@ pb_delivery_finalize (GObject *object)
   g_free (self->host);
   g_free (self->names_dir);
   g_free (self->temp_dir);
+  if (self->folder_fd >= 0)
+    close (self->folder_fd);
+  g_clear_error (&self->sync_fs_error);
   g_hash_table_unref (self->reserved);
   g_ptr_array_unref (self->spare_buffers);
   g_mutex_clear (&self->lock);
@@ -183,6 +198,7 @@ static void
 pb_delivery_init (PbDelivery *self)
 {
   g_mutex_init (&self->lock);
+  self->folder_fd = -1;
   self->reserved = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   self->spare_buffers = g_ptr_array_new_with_free_func (g_free);
 }
@@ -308,6 +324,51 @@ fsync_directory (const char  *dir,
     }
   close (fd);
   return TRUE;
+}
+
+/* Linux 5.8 is where syncfs(2) started to return writeback errors (the
+ * superblock's errseq, sampled when the fd was opened); before, it
+ * reported success even when a file's data never reached the disk. */
+static gboolean
+kernel_reports_syncfs_errors (void)
+{
+  struct utsname name;
+  guint64 major, minor;
+  char *end;
+
+  if (uname (&name) != 0 || !g_str_equal (name.sysname, "Linux"))
+    return FALSE;
+  major = g_ascii_strtoull (name.release, &end, 10);
+  if (*end != '.')
+    return FALSE;
+  minor = g_ascii_strtoull (end + 1, NULL, 10);
+  return major > 5 || (major == 5 && minor >= 8);
+}
+
+/* Whether one syncfs may replace the fsyncs of a batch. Only local file
+ * systems whose sync_fs writes back every dirty file and flushes the
+ * device cache (a journal commit, or an explicit flush without a journal),
+ * the same as fsync does per file. Not FUSE (syncfs does not reach the
+ * daemon's storage), not network file systems (their notion of stable
+ * differs per server), not anything unknown: those keep an fsync per file.
+ * tmpfs is on the list because nothing on it outlives a reboot anyway. */
+static gboolean
+decide_sync_file_system (int folder_fd)
+{
+  struct statfs fs;
+
+  if (folder_fd < 0 || !kernel_reports_syncfs_errors () || fstatfs (folder_fd, &fs) != 0)
+    return FALSE;
+  switch ((unsigned long) fs.f_type)
+    {
+    case 0xEF53UL:      /* EXT2/3/4_SUPER_MAGIC */
+    case 0x58465342UL:  /* XFS_SUPER_MAGIC */
+    case 0x9123683EUL:  /* BTRFS_SUPER_MAGIC */
+    case 0x01021994UL:  /* TMPFS_MAGIC */
+      return TRUE;
+    default:
+      return FALSE;
+    }
 }
 
 /* mkdir that treats an existing directory as success and reports whether
@@ -478,8 +539,44 @@ pb_delivery_open (PbDelivery  *self,
       return FALSE;
     }
 
+  /* Opened before the first message is created: syncfs reports the
+   * writeback errors that happened since this open, so none of ours can
+   * be missed. */
+  if (self->folder_fd < 0)
+    self->folder_fd = open (self->folder, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  self->can_sync_fs = decide_sync_file_system (self->folder_fd);
+
   clean_leftovers (self, run_start);
   return TRUE;
+}
+
+gboolean
+pb_delivery_can_sync_file_system (PbDelivery *self)
+{
+  g_return_val_if_fail (PB_IS_DELIVERY (self), FALSE);
+  return self->can_sync_fs;
+}
+
+gboolean
+pb_delivery_sync_file_system (PbDelivery  *self,
+                              GError     **error)
+{
+  gboolean ok;
+
+  g_return_val_if_fail (PB_IS_DELIVERY (self), FALSE);
+  g_return_val_if_fail (self->can_sync_fs, FALSE);
+
+  g_mutex_lock (&self->lock);
+  if (self->sync_fs_error == NULL && syncfs (self->folder_fd) != 0)
+    set_disk_error (&self->sync_fs_error, errno, self->folder);
+  /* The file system reports a writeback error once per open file: after
+   * that a syncfs may succeed although a file of ours was never written.
+   * So one failure fails every later sync of this delivery. */
+  ok = self->sync_fs_error == NULL;
+  if (!ok)
+    g_propagate_error (error, g_error_copy (self->sync_fs_error));
+  g_mutex_unlock (&self->lock);
+  return ok;
 }
 
 gboolean
@@ -1011,9 +1108,10 @@ choose_eml_path (PbDeliveryMessage *message)
   g_mutex_unlock (&self->lock);
 }
 
-gboolean
-pb_delivery_message_finish (PbDeliveryMessage  *message,
-                            GError            **error)
+static gboolean
+finish_message (PbDeliveryMessage  *message,
+                gboolean            fsync_now,
+                GError            **error)
 {
   PbDelivery *self;
   PbDeliverySink *sink;
@@ -1027,7 +1125,7 @@ pb_delivery_message_finish (PbDeliveryMessage  *message,
 
   if (!pb_delivery_sink_flush (G_OUTPUT_STREAM (sink), NULL, error))
     goto fail;
-  if (fsync (sink->fd) != 0)
+  if (fsync_now && fsync (sink->fd) != 0)
     {
       set_disk_error (error, errno, self->folder);
       goto fail;
@@ -1064,6 +1162,20 @@ pb_delivery_message_finish (PbDeliveryMessage  *message,
 fail:
   pb_delivery_message_abort (message);
   return FALSE;
+}
+
+gboolean
+pb_delivery_message_finish (PbDeliveryMessage  *message,
+                            GError            **error)
+{
+  return finish_message (message, TRUE, error);
+}
+
+gboolean
+pb_delivery_message_close (PbDeliveryMessage  *message,
+                           GError            **error)
+{
+  return finish_message (message, FALSE, error);
 }
 
 /* rename(2) that never replaces @to: renameat2 where the file system has

@@ -24,6 +24,11 @@
  * message) removes the temporary file: nothing partial ever shows outside
  * tmp/ (or outside the hidden temporary name).
  *
+ * Instead of an fsync per file, a large batch on a file system that allows
+ * it can close each file unsynced (pb_delivery_message_close) and make the
+ * whole batch durable with one pb_delivery_sync_file_system() before the
+ * renames, and the renames with another one after.
+ *
  * Every error names the folder. Disk errors the JSON contract calls "disk"
  * are G_IO_ERROR_NO_SPACE (also for a full quota), _PERMISSION_DENIED,
  * _READ_ONLY, _NOT_FOUND, _NOT_DIRECTORY; anything else is
@@ -67,6 +72,19 @@ PbDeliveryMessage *pb_delivery_begin     (PbDelivery  *self,
 gboolean          pb_delivery_sync       (PbDelivery  *self,
                                           GError     **error);
 
+/* Whether pb_delivery_sync_file_system() can stand in for per-file fsyncs
+ * here: Linux 5.8 or later (syncfs(2) reports writeback errors) and a local
+ * file system known to make syncfs durable (ext2/3/4, XFS, btrfs, tmpfs).
+ * Known after pb_delivery_open(). */
+gboolean          pb_delivery_can_sync_file_system (PbDelivery *self);
+/* syncfs(2) of the folder's file system: every file closed with
+ * pb_delivery_message_close() and every commit so far is durable once it
+ * returns TRUE (and so is anything else written to that file system). A
+ * failure is sticky: the file system reports a writeback error once, and
+ * it may have been any file's, so every later call fails too. */
+gboolean          pb_delivery_sync_file_system (PbDelivery  *self,
+                                                GError     **error);
+
 /* Where to write the message (transfer none; valid until the message is
  * freed). Writes are buffered; write errors name the folder. */
 GOutputStream    *pb_delivery_message_get_stream (PbDeliveryMessage *message);
@@ -76,11 +94,15 @@ guint64           pb_delivery_message_get_size   (PbDeliveryMessage *message);
  * name (not yet visible). On failure the temporary file is removed. */
 gboolean          pb_delivery_message_finish     (PbDeliveryMessage  *message,
                                                   GError            **error);
+/* As finish, without the fsync: the content is durable only after a
+ * pb_delivery_sync_file_system() that follows. */
+gboolean          pb_delivery_message_close      (PbDeliveryMessage  *message,
+                                                  GError            **error);
 /* The final path: NULL before finish; after commit, where it really is. */
 const char       *pb_delivery_message_get_path   (PbDeliveryMessage *message);
 /* Renames the finished message into place, never over an existing file.
- * Durable only after pb_delivery_sync(). On failure the temporary file is
- * removed. */
+ * Durable only after pb_delivery_sync() or pb_delivery_sync_file_system().
+ * On failure the temporary file is removed. */
 gboolean          pb_delivery_message_commit     (PbDeliveryMessage  *message,
                                                   GError            **error);
 gboolean          pb_delivery_message_is_committed (PbDeliveryMessage *message);

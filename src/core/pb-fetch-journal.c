@@ -2,6 +2,7 @@
  * pb-fetch.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n.h>
@@ -84,8 +85,8 @@ pb_fetch_journal_add (PbFetchJournal *self,
 }
 
 gboolean
-pb_fetch_journal_sync (PbFetchJournal  *self,
-                       GError         **error)
+pb_fetch_journal_write (PbFetchJournal  *self,
+                        GError         **error)
 {
   const char *p;
   gsize left;
@@ -110,12 +111,33 @@ pb_fetch_journal_sync (PbFetchJournal  *self,
       left -= (gsize) n;
     }
   g_string_truncate (self->queued, 0);
+  return TRUE;
+}
+
+gboolean
+pb_fetch_journal_sync (PbFetchJournal  *self,
+                       GError         **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+
+  if (!pb_fetch_journal_write (self, error))
+    return FALSE;
   if (fdatasync (self->fd) != 0)
     {
       set_journal_error (error, errno, self->path);
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pb_fetch_journal_is_on_device (PbFetchJournal *self,
+                               dev_t           device)
+{
+  struct stat st;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  return fstat (self->fd, &st) == 0 && st.st_dev == device;
 }
 
 void

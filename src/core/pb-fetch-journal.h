@@ -9,6 +9,8 @@
  * whole protocol is described at the top of pb-fetch.c. */
 #pragma once
 
+#include <sys/types.h>
+
 #include <gio/gio.h>
 
 #include "pb-state.h"
@@ -29,6 +31,14 @@ void            pb_fetch_journal_add     (PbFetchJournal  *self,
 /* Writes the queued lines and fdatasyncs: they survive a crash from here. */
 gboolean        pb_fetch_journal_sync    (PbFetchJournal  *self,
                                           GError         **error);
+/* Writes the queued lines without syncing: for a caller that makes them
+ * durable with a syncfs of the journal's file system. */
+gboolean        pb_fetch_journal_write   (PbFetchJournal  *self,
+                                          GError         **error);
+/* Whether the journal lives on the file system of @device (a st_dev):
+ * then a syncfs there makes written lines durable too. */
+gboolean        pb_fetch_journal_is_on_device (PbFetchJournal *self,
+                                               dev_t           device);
 /* Empties the journal: call once the state recording every line is saved. */
 void            pb_fetch_journal_clear   (PbFetchJournal  *self);
 void            pb_fetch_journal_free    (PbFetchJournal  *self);

@@ -23,6 +23,7 @@ typedef struct {
   Mailbox     mailbox;
   gboolean    delete_after;
   gboolean    eml;
+  const char *sync;      /* PB_FETCH_TEST_SYNC; NULL: by batch size */
 } Scenario;
 
 static const Scenario scenarios[] = {
@@ -45,6 +46,14 @@ static const Scenario scenarios[] = {
   { "after-journal:2",       MAILBOX_MANY,    FALSE, FALSE },
   { "after-rename:70",       MAILBOX_MANY,    TRUE,  FALSE },
   { "after-sync:2",          MAILBOX_MANY,    FALSE, FALSE },
+  /* The awkward mailbox is one small batch (an fsync per file), the many
+   * one several large ones (syncfs where the file system allows it): each
+   * also the other way. */
+  { "after-journal:1",       MAILBOX_AWKWARD, FALSE, FALSE, "syncfs" },
+  { "after-rename:2",        MAILBOX_AWKWARD, TRUE,  TRUE,  "syncfs" },
+  { "after-sync:1",          MAILBOX_AWKWARD, FALSE, FALSE, "syncfs" },
+  { "after-journal:2",       MAILBOX_MANY,    FALSE, FALSE, "fsync" },
+  { "after-rename:70",       MAILBOX_MANY,    FALSE, TRUE,  "fsync" },
 };
 
 typedef struct {
@@ -109,6 +118,10 @@ run_driver (const char      *user,
 
       g_subprocess_launcher_setenv (launcher, "ASAN_OPTIONS", asan, TRUE);
     }
+  if (scenario->sync != NULL)
+    g_subprocess_launcher_setenv (launcher, "PB_FETCH_TEST_SYNC", scenario->sync, TRUE);
+  else
+    g_subprocess_launcher_unsetenv (launcher, "PB_FETCH_TEST_SYNC");
   if (kill_at != NULL)
     g_subprocess_launcher_setenv (launcher, "PB_FETCH_TEST_KILL_AT", kill_at, TRUE);
   else
@@ -276,10 +289,12 @@ main (int argc, char **argv)
   for (guint i = 0; i < G_N_ELEMENTS (scenarios); i++)
     {
       const Scenario *s = &scenarios[i];
-      g_autofree char *path = g_strdup_printf ("/fetch/crash/%s/%s%s/%s",
+      g_autofree char *path = g_strdup_printf ("/fetch/crash/%s/%s%s%s%s/%s",
                                                s->mailbox == MAILBOX_MANY ? "many" : "awkward",
                                                s->eml ? "eml" : "maildir",
                                                s->delete_after ? "-delete" : "",
+                                               s->sync != NULL ? "-" : "",
+                                               s->sync != NULL ? s->sync : "",
                                                s->kill_at);
 
       g_test_add_data_func (path, s, test_kill_and_rerun);

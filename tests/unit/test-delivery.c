@@ -5,6 +5,7 @@
 #include <signal.h>
 #include <sys/mount.h>
 #include <sys/stat.h>
+#include <sys/utsname.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -530,6 +531,119 @@ test_error_real_full_disk (void)
   g_assert_cmpint (umount (mountpoint), ==, 0);
 }
 
+static char *
+read_file (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+  char *contents = NULL;
+
+  g_assert_true (g_file_get_contents (path, &contents, NULL, &error));
+  g_assert_no_error (error);
+  return contents;
+}
+
+/* A batch made durable by syncfs rather than an fsync per file (close
+ * each, sync the file system, commit each, sync again) ends as the same
+ * files with the same names and nothing left under a temporary name. */
+static void
+test_sync_file_system (gconstpointer data)
+{
+  PbDeliveryFormat format = GPOINTER_TO_INT (data);
+  g_autofree char *folder = test_folder ("Mail/syncfs");
+  g_autoptr(PbDelivery) delivery = open_delivery (folder, format);
+  g_autoptr(GError) error = NULL;
+  PbDeliveryMessage *messages[3];
+  const char *contents[3] = {
+    "Subject: one\n\n1\n",
+    "Date: Tue, 1 Jul 2025 10:00:00 +0000\nSubject: two\n\n2\n",
+    "Subject: three\n\nthree\n",
+  };
+
+  if (!pb_delivery_can_sync_file_system (delivery))
+    {
+      g_test_skip ("syncfs does not stand in for fsync on this file system or kernel");
+      return;
+    }
+
+  for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
+    {
+      messages[i] = pb_delivery_begin (delivery, &error);
+      g_assert_no_error (error);
+      g_output_stream_write_all (pb_delivery_message_get_stream (messages[i]), contents[i],
+                                 strlen (contents[i]), NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (pb_delivery_message_close (messages[i], &error));
+      g_assert_no_error (error);
+      g_assert_nonnull (pb_delivery_message_get_path (messages[i]));
+    }
+  g_assert_true (pb_delivery_sync_file_system (delivery, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
+    {
+      g_assert_true (pb_delivery_message_commit (messages[i], &error));
+      g_assert_no_error (error);
+    }
+  g_assert_true (pb_delivery_sync_file_system (delivery, &error));
+  g_assert_no_error (error);
+
+  for (guint i = 0; i < G_N_ELEMENTS (messages); i++)
+    {
+      g_autofree char *got = read_file (pb_delivery_message_get_path (messages[i]));
+
+      g_assert_cmpstr (got, ==, contents[i]);
+      pb_delivery_message_free (messages[i]);
+    }
+  if (format == PB_DELIVERY_FORMAT_MAILDIR)
+    {
+      g_autofree char *tmp_dir = g_build_filename (folder, "tmp", NULL);
+      g_autofree char *new_dir = g_build_filename (folder, "new", NULL);
+
+      g_assert_cmpuint (count_entries (tmp_dir), ==, 0);
+      g_assert_cmpuint (count_entries (new_dir), ==, 3);
+    }
+  else
+    g_assert_cmpuint (count_entries (folder), ==, 3);
+}
+
+/* syncfs only where it is as strong as fsync: yes on a tmpfs (on the list,
+ * on any kernel that reports syncfs errors), no on a ramfs (not on it). */
+static void
+test_sync_file_system_where_known (void)
+{
+  g_autofree char *tmpfs_dir = test_folder ("tmpfs");
+  g_autofree char *ramfs_dir = test_folder ("ramfs");
+  g_autofree char *tmpfs_folder = g_build_filename (tmpfs_dir, "Mail", NULL);
+  g_autofree char *ramfs_folder = g_build_filename (ramfs_dir, "Mail", NULL);
+  g_autoptr(PbDelivery) on_tmpfs = NULL;
+  g_autoptr(PbDelivery) on_ramfs = NULL;
+  struct utsname name;
+  guint major = 0, minor = 0;
+
+  if (geteuid () != 0)
+    {
+      g_test_skip ("mounting a tmpfs and a ramfs needs root");
+      return;
+    }
+  g_assert_cmpint (uname (&name), ==, 0);
+  g_assert_cmpint (sscanf (name.release, "%u.%u", &major, &minor), ==, 2);
+
+  if (!mount_tmpfs (tmpfs_dir, 0, "size=1m"))
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (ramfs_dir, 0700), ==, 0);
+  g_assert_cmpint (mount ("ramfs", ramfs_dir, "ramfs", 0, NULL), ==, 0);
+
+  on_tmpfs = open_delivery (tmpfs_folder, PB_DELIVERY_FORMAT_MAILDIR);
+  on_ramfs = open_delivery (ramfs_folder, PB_DELIVERY_FORMAT_MAILDIR);
+  g_assert_cmpint (pb_delivery_can_sync_file_system (on_tmpfs), ==,
+                   major > 5 || (major == 5 && minor >= 8));
+  g_assert_false (pb_delivery_can_sync_file_system (on_ramfs));
+  /* The file systems must be free to go. */
+  g_clear_object (&on_tmpfs);
+  g_clear_object (&on_ramfs);
+  g_assert_cmpint (umount (tmpfs_dir), ==, 0);
+  g_assert_cmpint (umount (ramfs_dir), ==, 0);
+}
+
 typedef struct {
   GMainLoop *loop;
   GError    *error;
@@ -628,6 +742,11 @@ main (int argc, char **argv)
   g_test_add_func ("/core/delivery/error/read-only", test_error_read_only);
   g_test_add_func ("/core/delivery/error/injected-full-disk", test_error_injected_full_disk);
   g_test_add_func ("/core/delivery/error/full-disk", test_error_real_full_disk);
+  g_test_add_data_func ("/core/delivery/maildir/sync-file-system",
+                        GINT_TO_POINTER (PB_DELIVERY_FORMAT_MAILDIR), test_sync_file_system);
+  g_test_add_data_func ("/core/delivery/eml/sync-file-system",
+                        GINT_TO_POINTER (PB_DELIVERY_FORMAT_EML), test_sync_file_system);
+  g_test_add_func ("/core/delivery/sync-file-system-where-known", test_sync_file_system_where_known);
   g_test_add_func ("/core/delivery/async-write", test_async_write);
   g_test_add_func ("/core/delivery/locate", test_locate);
 
