@@ -8,6 +8,9 @@
 #define G_SETTINGS_ENABLE_BACKEND
 #include <gio/gsettingsbackend.h>
 #include <string.h>
+#ifdef HAVE_MALLOC_TRIM
+#include <malloc.h>
+#endif
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
 
@@ -42,6 +45,7 @@ struct _PbApplication
   char           *demo_password;  /* --demo only: in memory, never stored */
   char           *demo_dir;       /* --demo only: everything it writes */
   guint           demo_timer;
+  guint           trim_id;        /* idle: give freed memory back */
   gboolean        background;     /* --background: no window at start */
   gboolean        demo;           /* --demo */
   gboolean        held;
@@ -167,7 +171,8 @@ info_new_for (PbApplication *self,
 {
   const char *name = pb_account_get_name (account);
   PbAccountInfo *info = pb_account_info_new (name);
-  PbState *state = pb_scheduler_get_state (self->scheduler, name);
+  /* Loaded now, the first check (a moment later) uses this same object. */
+  g_autoptr(PbState) state = pb_scheduler_ref_state (self->scheduler, name);
 
   pb_account_info_set_account (info, account);
   if (state != NULL && !pb_state_is_fresh (state))
@@ -322,6 +327,31 @@ on_check_started (PbApplication *self,
     pb_account_info_set_checking (info, TRUE);
 }
 
+static gboolean
+trim_memory (gpointer user_data)
+{
+  PbApplication *self = user_data;
+
+  self->trim_id = 0;
+#ifdef HAVE_MALLOC_TRIM
+  /* A check of a big mailbox allocates megabytes (the state, the UIDL
+   * list, the result) and frees them again, but glibc keeps freed heap
+   * mapped: without this an idle applet would sit on its busiest moment's
+   * memory until the next check. Returns in a millisecond or two. */
+  malloc_trim (0);
+#endif
+  return G_SOURCE_REMOVE;
+}
+
+/* Once the last running check is done and the scheduler let go of its
+ * state (right after check-finished), when the main loop is idle. */
+static void
+schedule_trim (PbApplication *self)
+{
+  if (self->trim_id == 0)
+    self->trim_id = g_idle_add_full (G_PRIORITY_LOW, trim_memory, self, NULL);
+}
+
 static void
 on_check_finished (PbApplication *self,
                    PbAccount     *account,
@@ -331,6 +361,7 @@ on_check_finished (PbApplication *self,
   PbAccountInfo *info = pb_application_lookup_info (self, name);
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
 
+  schedule_trim (self);
   if (info == NULL)
     return;
 
@@ -478,7 +509,7 @@ pb_application_download_async (PbApplication          *self,
   g_autoptr(GTask) task = g_task_new (self, cancellable, callback, user_data);
   PbAccountInfo *info = pb_application_lookup_info (self, account_name);
   PbAccount *account = info != NULL ? pb_account_info_get_account (info) : NULL;
-  PbState *state;
+  g_autoptr(PbState) state = NULL;
   DownloadData *data;
 
   g_task_set_source_tag (task, pb_application_download_async);
@@ -490,7 +521,7 @@ pb_application_download_async (PbApplication          *self,
     }
 
   /* The scheduler's state object: one copy per account in this process. */
-  state = pb_scheduler_get_state (self->scheduler, account_name);
+  state = pb_scheduler_ref_state (self->scheduler, account_name);
   if (state == NULL)
     {
       g_task_return_new_error (task, PB_CORE_ERROR, PB_CORE_ERROR_NOT_FOUND,
@@ -527,7 +558,7 @@ pb_application_dismiss (PbApplication      *self,
                         const char * const *uidls)
 {
   PbAccountInfo *info;
-  PbState *state;
+  g_autoptr(PbState) state = NULL;
   g_autoptr(GError) error = NULL;
 
   g_return_if_fail (PB_IS_APPLICATION (self));
@@ -538,7 +569,7 @@ pb_application_dismiss (PbApplication      *self,
   if (self->scheduler == NULL || info == NULL || pb_account_info_get_account (info) == NULL)
     return;
 
-  state = pb_scheduler_get_state (self->scheduler, account_name);
+  state = pb_scheduler_ref_state (self->scheduler, account_name);
   if (state == NULL)
     return;  /* not scheduled (yet): nothing recorded to change */
   for (guint i = 0; uidls[i] != NULL; i++)
@@ -878,7 +909,7 @@ on_remove_confirmed (GtkDialog *dialog,
 
   if (response == GTK_RESPONSE_ACCEPT)
     {
-      PbState *state = pb_scheduler_get_state (self->scheduler, name);
+      g_autoptr(PbState) state = pb_scheduler_ref_state (self->scheduler, name);
 
       if (state != NULL)
         pb_state_delete_file (state, NULL);
@@ -1338,6 +1369,7 @@ pb_application_shutdown (GApplication *application)
   if (self->scheduler != NULL)
     pb_scheduler_stop (self->scheduler);
   g_clear_handle_id (&self->demo_timer, g_source_remove);
+  g_clear_handle_id (&self->trim_id, g_source_remove);
   if (self->demo_server != NULL)
     pb_demo_server_stop (self->demo_server);
   g_clear_object (&self->tray);

@@ -15,7 +15,14 @@
 typedef struct {
   PbScheduler     *scheduler;     /* unowned: entries live inside it */
   PbAccount       *account;       /* owned; replaced on edit */
-  PbState         *state;         /* owned, NULL until first needed */
+  /* The account's state: every known message, so megabytes for a big
+   * mailbox. Held (state_ref) from when it is first needed until the end
+   * of the next check, or for good once pinned by pb_scheduler_get_state();
+   * between checks only a weak pointer remains, so that whoever still uses
+   * it (a download) shares the one object with the next check. */
+  PbState         *state;         /* weak, NULL when nobody holds it */
+  PbState         *state_ref;     /* owned, see above */
+  gboolean         state_pinned;
   struct stat      state_file;    /* the state file as we last loaded or saved it */
   PbAccountStatus  status;
   char            *status_message;
@@ -130,7 +137,8 @@ entry_free (Entry *entry)
     g_cancellable_cancel (entry->cancellable);
   g_clear_object (&entry->cancellable);
   g_clear_object (&entry->account);
-  g_clear_object (&entry->state);
+  g_clear_weak_pointer (&entry->state);
+  g_clear_object (&entry->state_ref);
   g_clear_object (&entry->last_result);
   g_free (entry->status_message);
   g_free (entry);
@@ -261,6 +269,36 @@ backoff_ms (Entry *entry)
 
 /* --- Running a check --------------------------------------------------- */
 
+/* What the scheduler keeps of a result between checks: the outcome and the
+ * counts, not the message lists (with 10,000 new messages those are
+ * megabytes, and check-finished has handed them out already). */
+static PbCheckResult *
+result_without_messages (PbCheckResult *result)
+{
+  PbCheckResult *kept = pb_check_result_new (pb_check_result_get_account_name (result));
+  const GError *error = pb_check_result_get_error (result);
+
+  if (error != NULL)
+    pb_check_result_take_error (kept, g_error_copy (error));
+  pb_check_result_set_counts (kept, pb_check_result_get_total (result),
+                              pb_check_result_get_size (result),
+                              pb_check_result_get_new_count (result));
+  pb_check_result_set_summary_only (kept, pb_check_result_get_summary_only (result));
+  pb_check_result_set_login_delay (kept, pb_check_result_get_login_delay (result));
+  pb_check_result_set_retry_after (kept, pb_check_result_get_retry_after (result));
+  pb_check_result_set_unsummarized (kept, pb_check_result_get_unsummarized (result));
+  pb_check_result_set_duration (kept, pb_check_result_get_duration (result));
+  return kept;
+}
+
+/* After a check: the records stay on disk, not in memory. */
+static void
+entry_release_state (Entry *entry)
+{
+  if (!entry->state_pinned)
+    g_clear_object (&entry->state_ref);
+}
+
 typedef struct {
   PbScheduler *scheduler;  /* owned */
   char        *name;
@@ -284,7 +322,8 @@ apply_result (Entry         *entry,
   gboolean ran_again = entry->again;
 
   entry->again = FALSE;
-  g_set_object (&entry->last_result, result);
+  g_clear_object (&entry->last_result);
+  entry->last_result = result_without_messages (result);
 
   if (error == NULL)
     {
@@ -367,6 +406,7 @@ on_check_done (GObject      *source,
                                   ? PB_ACCOUNT_STATUS_OK : PB_ACCOUNT_STATUS_ERROR)
                                : PB_ACCOUNT_STATUS_IDLE, NULL);
       entry_schedule_in (entry, jittered (self, interval_ms (entry)));
+      entry_release_state (entry);
       emit_state_changed (entry);
       return;
     }
@@ -383,7 +423,12 @@ on_check_done (GObject      *source,
   g_signal_emit (self, signals[SIGNAL_CHECK_FINISHED], 0, account, result);
   entry = g_hash_table_lookup (self->entries, pb_account_get_name (account));
   if (entry != NULL)
-    emit_state_changed (entry);
+    {
+      /* Unless a check runs again already (asked for meanwhile). */
+      if (!entry_is_checking (entry))
+        entry_release_state (entry);
+      emit_state_changed (entry);
+    }
 }
 
 /* Remembers the state file as it is now, to notice changes made by another
@@ -408,16 +453,26 @@ state_file_changed (Entry *entry)
          now.st_mtim.tv_nsec != entry->state_file.st_mtim.tv_nsec;
 }
 
-/* Loads the state on first use, and again before a check when the file
- * changed behind our back, so that the check's save keeps those changes. */
+/* Loads the state when nobody holds it, and again before a check when the
+ * file changed behind our back, so that the check's save keeps those
+ * changes. Holds it until the end of the next check. */
 static void
 ensure_state (Entry *entry)
 {
   g_autoptr(GError) error = NULL;
+  gboolean loaded = entry->state != NULL;
 
-  if (entry->state == NULL)
-    entry->state = pb_state_new (pb_account_get_name (entry->account), NULL);
-  else if (!state_file_changed (entry))
+  if (!loaded)
+    {
+      g_autoptr(PbState) state = pb_state_new (pb_account_get_name (entry->account), NULL);
+
+      g_set_weak_pointer (&entry->state, state);
+      g_set_object (&entry->state_ref, state);
+    }
+  else
+    g_set_object (&entry->state_ref, entry->state);
+
+  if (loaded && !state_file_changed (entry))
     return;
 
   /* A corrupt file is set aside and the state starts fresh, which the
@@ -865,7 +920,20 @@ pb_scheduler_get_state (PbScheduler *self,
   if (entry == NULL)
     return NULL;
   ensure_state (entry);
+  entry->state_pinned = TRUE;
   return entry->state;
+}
+
+PbState *
+pb_scheduler_ref_state (PbScheduler *self,
+                        const char  *name)
+{
+  Entry *entry = lookup_entry (self, name);
+
+  if (entry == NULL)
+    return NULL;
+  ensure_state (entry);
+  return g_object_ref (entry->state);
 }
 
 gint64

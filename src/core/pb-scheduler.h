@@ -17,12 +17,16 @@
  * (logind's PrepareForSleep on the system bus, when there is one) check
  * every account at once.
  *
- * The scheduler owns one PbState per account, loaded on first use; whatever
- * else changes an account's state in this process (dismiss, fetch) should use
- * that object (pb_scheduler_get_state) and save it right away, so no two
- * copies disagree. Before each check the state is loaded again if its file
- * changed on disk (another process, such as `popbiff dismiss`, wrote it);
- * records are therefore only valid until the next "check-started".
+ * There is one PbState per account in the process; whatever else changes
+ * an account's state here (dismiss, fetch) should use that object
+ * (pb_scheduler_ref_state) and save it right away, so no two copies
+ * disagree. The scheduler loads it when it is first needed and holds it
+ * until the end of the account's next check, then lets go: a state knows
+ * every message on the server (megabytes for a big mailbox), which an idle
+ * applet does not need; the next check loads it again (milliseconds).
+ * Before each check the state is loaded again if its file changed on disk
+ * (another process, such as `popbiff dismiss`, wrote it); records are
+ * therefore only valid until the next "check-started".
  *
  * It never prints: results go out through signals:
  *   "check-started"          (PbAccount *account)
@@ -97,9 +101,16 @@ PbAccountStatus pb_scheduler_get_status      (PbScheduler *self, const char *nam
 /* A sentence for the UI, e.g. "Password rejected — edit the account to try
  * again", or the last error's message; NULL when all is well. */
 const char     *pb_scheduler_get_status_message (PbScheduler *self, const char *name);
-/* (transfer none) NULL before the first check finished. */
+/* (transfer none) NULL before the first check finished. Its outcome and
+ * counts only: the message lists are empty (check-finished hands them out;
+ * keeping them would keep every new message's record in memory). */
 PbCheckResult  *pb_scheduler_get_last_result (PbScheduler *self, const char *name);
-/* (transfer none) the account's state, loaded on first use. */
+/* (transfer full) the account's state, loaded if nobody holds it; NULL for
+ * an unknown account. */
+PbState        *pb_scheduler_ref_state       (PbScheduler *self, const char *name);
+/* (transfer none) the same, but pinned: kept in memory for as long as the
+ * account is scheduled. For callers that keep the pointer; prefer
+ * pb_scheduler_ref_state(). */
 PbState        *pb_scheduler_get_state       (PbScheduler *self, const char *name);
 /* Seconds until the next timed check, -1 when none is planned. */
 gint64          pb_scheduler_get_next_check  (PbScheduler *self, const char *name);

@@ -115,6 +115,7 @@ typedef struct {
   GPtrArray   *running;    /* (element-type GTask) checks not completed yet */
   GPtrArray   *started;    /* (element-type utf8) account names, in order */
   GPtrArray   *finished;   /* (element-type PbCheckResult) from "check-finished" */
+  PbState     *run_state;  /* what the last check was given; compared, never used */
 } Fixture;
 
 static Fixture *current;  /* the runner has no user data of its own */
@@ -131,6 +132,7 @@ fake_run (PbAccount           *account,
   /* Like the real job: a result even when cancelled. */
   g_task_set_check_cancellable (task, FALSE);
   g_assert_nonnull (state);
+  current->run_state = state;
   g_task_set_task_data (task, g_strdup (pb_account_get_name (account)), g_free);
   g_ptr_array_add (current->running, task);
   g_ptr_array_add (current->started, g_strdup (pb_account_get_name (account)));
@@ -655,6 +657,87 @@ test_state_reloaded_when_changed_on_disk (Fixture *f, gconstpointer data)
   g_assert_nonnull (pb_state_lookup (state, "only-in-memory"));
 }
 
+/* An idle applet must not keep every known message in memory: the state
+ * lives from the start of a check to its end, unless someone holds it. */
+static void
+test_state_released_after_check (Fixture *f, gconstpointer data)
+{
+  PbState *state;
+
+  add_account (f, "work", 10);
+  pb_scheduler_check_now (f->scheduler, "work");
+  state = pb_scheduler_ref_state (f->scheduler, "work");
+  g_assert_true (state == f->run_state);
+  g_object_add_weak_pointer (G_OBJECT (state), (gpointer *) &state);
+  g_object_unref (state);
+  g_assert_nonnull (state);  /* the running check holds it */
+
+  complete_ok (f, "work");
+  g_assert_null (state);
+
+  /* Asked for again, it is loaded again. */
+  state = pb_scheduler_ref_state (f->scheduler, "work");
+  g_assert_nonnull (state);
+  g_object_unref (state);
+}
+
+/* A download holding the state across a check shares it with the check,
+ * so the two never write different copies. */
+static void
+test_state_shared_while_held (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbState) held = NULL;
+
+  add_account (f, "work", 10);
+  held = pb_scheduler_ref_state (f->scheduler, "work");
+  pb_state_ensure (held, "being-downloaded");
+
+  pb_scheduler_check_now (f->scheduler, "work");
+  g_assert_true (f->run_state == held);
+  complete_ok (f, "work");
+
+  pb_scheduler_check_now (f->scheduler, "work");
+  g_assert_true (f->run_state == held);
+  g_assert_nonnull (pb_state_lookup (f->run_state, "being-downloaded"));
+}
+
+/* The last result says how the check went; the new messages went out with
+ * check-finished and are not kept. */
+static void
+test_last_result_keeps_counts_not_messages (Fixture *f, gconstpointer data)
+{
+  PbCheckResult *result = pb_check_result_new ("work");
+  PbMessageRecord record = { .uidl = (char *) "uidl-1", .size = 1234, .subject = (char *) "Hello" };
+  PbCheckResult *last;
+
+  add_account (f, "work", 10);
+  pb_scheduler_check_now (f->scheduler, "work");
+  pb_check_result_set_counts (result, 5, 5000, 1);
+  pb_check_result_add_new_message (result, &record);
+  pb_check_result_add_announced (result, &record);
+  pb_check_result_set_login_delay (result, 300);
+  complete (f, "work", result);
+
+  g_assert_cmpuint (f->finished->len, ==, 1);
+  g_assert_cmpuint (pb_check_result_get_new_messages (g_ptr_array_index (f->finished, 0))->len, ==, 1);
+  last = pb_scheduler_get_last_result (f->scheduler, "work");
+  g_assert_nonnull (last);
+  g_assert_true (pb_check_result_get_ok (last));
+  g_assert_cmpuint (pb_check_result_get_total (last), ==, 5);
+  g_assert_cmpuint (pb_check_result_get_size (last), ==, 5000);
+  g_assert_cmpuint (pb_check_result_get_new_count (last), ==, 1);
+  g_assert_cmpint (pb_check_result_get_login_delay (last), ==, 300);
+  g_assert_cmpuint (pb_check_result_get_new_messages (last)->len, ==, 0);
+  g_assert_cmpuint (pb_check_result_get_announced (last)->len, ==, 0);
+
+  /* A failure keeps its error. */
+  pb_scheduler_check_now (f->scheduler, "work");
+  complete_error (f, "work", G_IO_ERROR, G_IO_ERROR_TIMED_OUT, -1);
+  last = pb_scheduler_get_last_result (f->scheduler, "work");
+  g_assert_false (pb_check_result_get_ok (last));
+  g_assert_error ((GError *) pb_check_result_get_error (last), G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -678,6 +761,9 @@ main (int argc, char **argv)
   ADD ("stop-cancels-and-silences", test_stop_cancels_and_silences);
   ADD ("state-is-shared", test_state_is_shared);
   ADD ("state-reloaded-when-changed-on-disk", test_state_reloaded_when_changed_on_disk);
+  ADD ("state-released-after-check", test_state_released_after_check);
+  ADD ("state-shared-while-held", test_state_shared_while_held);
+  ADD ("last-result-keeps-counts-not-messages", test_last_result_keeps_counts_not_messages);
 #undef ADD
 
   return g_test_run ();
