@@ -82,7 +82,13 @@ ensure_window (PbApplication *self)
   PbWindow *window = get_window (self);
 
   if (window == NULL)
-    window = pb_window_new (self);
+    {
+      /* For the dialogs, which all come with the window. Not earlier: the
+       * application icon is an SVG, and loading it would keep librsvg in
+       * an applet that only ever showed its tray icon (--background). */
+      gtk_window_set_default_icon_name (PB_APP_ID);
+      window = pb_window_new (self);
+    }
   return window;
 }
 
@@ -1306,7 +1312,6 @@ pb_application_startup (GApplication *application)
   G_APPLICATION_CLASS (pb_application_parent_class)->startup (application);
 
   g_set_application_name (_("Popbiff"));
-  gtk_window_set_default_icon_name (PB_APP_ID);
   gtk_css_provider_load_from_resource (css, "/io/github/popbiff/Popbiff/style.css");
   gtk_style_context_add_provider_for_screen (gdk_screen_get_default (), GTK_STYLE_PROVIDER (css),
                                              GTK_STYLE_PROVIDER_PRIORITY_APPLICATION);
