@@ -105,6 +105,25 @@ bench_rss "mpop -s" "mpop -C $results/mpoprc -q -s bench"
 bench_rss "popbiff check, first (no state)" "rm -f $state_dir/bench.state; $popbiff check bench"
 bench_rss "popbiff check, 20 accounts" "$popbiff check$many"
 
+# Where the time of 20 at once goes: the CPU each side spends in one run
+# (the client's from /usr/bin/time, Dovecot's from its processes). Divided
+# by the processors, their sum is the least time the run can take here,
+# however the sessions overlap.
+: > "$results/cpu.tsv"
+cpu_of () {
+  before=$(python3 "$top/bench/dovecot-cpu.py" "$PB_DOVECOT_PID")
+  /usr/bin/time -f '%U %S' -o "$results/cpu.one" sh -c "$2" >/dev/null
+  sleep 0.5  # the last sessions' logouts
+  after=$(python3 "$top/bench/dovecot-cpu.py" "$PB_DOVECOT_PID")
+  client=$(awk 'END { printf "%d", ($1 + $2) * 1000 }' "$results/cpu.one")
+  printf '%s\t%s\t%s\n' "$1" "$client" "$((after - before))" >> "$results/cpu.tsv"
+}
+echo "== CPU time, one run each" >&2
+cpu_of "popbiff check, 1 account" "$popbiff check bench1"
+cpu_of "popbiff check, 20 accounts" "$popbiff check$many"
+cpu_of "minimal stat+uidl, 1" "$minimal"
+cpu_of "minimal stat+uidl, 20 at once" "sh $results/minimal-20.sh"
+
 octets=$(du -sb "$PB_DOVECOT_MAILDIR" | cut -f1)
 python3 "$top/bench/summarize.py" \
   "popbiff check: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot ($dovecot_processes processes) on 127.0.0.1, implicit TLS" \
@@ -112,6 +131,10 @@ python3 "$top/bench/summarize.py" \
   "nothing new: popbiff / mpop -s=popbiff check, nothing new/mpop -s<=1.0" \
   "20 accounts / 1=popbiff check, 20 accounts/popbiff check, 1 account<=2.0" \
   "the server's share: minimal 20 / 1=minimal stat+uidl, 20 at once/minimal stat+uidl, 1"
+echo
+awk -F '\t' -v cpus="$(nproc)" '
+  BEGIN { printf "%-32s %10s %10s %14s\n", "CPU time, one run", "client", "Dovecot", "(sum) / " cpus " CPUs" }
+  { printf "%-32s %7d ms %7d ms %11d ms\n", $1, $2, $3, ($2 + $3) / cpus }' "$results/cpu.tsv"
 python3 - "$results/first.json" <<'PY'
 import json, sys
 mean = json.load(open(sys.argv[1]))["results"][0]["mean"]
