@@ -232,6 +232,13 @@ start_delay_ms (PbScheduler *self)
 }
 
 static gint64
+resume_delay_ms (PbScheduler *self)
+{
+  return PB_SCHEDULER_RESUME_DELAY_MS +
+         g_rand_int_range (self->rand, 0, PB_SCHEDULER_RESUME_JITTER_MS + 1);
+}
+
+static gint64
 interval_ms (Entry *entry)
 {
   gint64 interval = (gint64) MAX (pb_account_get_interval (entry->account), 1) * 60 * 1000;
@@ -881,7 +888,7 @@ pb_scheduler_resumed (PbScheduler *self)
   g_hash_table_iter_init (&iter, self->entries);
   while (g_hash_table_iter_next (&iter, NULL, (gpointer *) &entry))
     if (!entry_is_checking (entry))
-      entry_schedule_in (entry, start_delay_ms (self));
+      entry_schedule_in (entry, resume_delay_ms (self));
 }
 
 PbAccountStatus

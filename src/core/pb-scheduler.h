@@ -1,9 +1,9 @@
 /* pb-scheduler.h: when each account is checked.
  *
  * Every account has its own timer (its interval, default 10 minutes); the
- * first check comes a few seconds after start, with a little jitter so
- * accounts on one server do not knock together. One session per account at
- * a time; different accounts check concurrently.
+ * first checks start together as soon as the main loop runs, and drift
+ * apart by the interval's jitter. One session per account at a time;
+ * different accounts check concurrently.
  *
  * After a failure the next try backs off exponentially (1, 2, 4 … minutes,
  * at most an hour, whatever the interval); [IN-USE] and
@@ -58,12 +58,18 @@ typedef enum {
  * PB_SCHEDULER_MAX_BACKOFF. Seconds. */
 #define PB_SCHEDULER_MIN_BACKOFF   60
 #define PB_SCHEDULER_MAX_BACKOFF   3600
-/* The first check after start (or after an account is added) comes this
- * many milliseconds later, plus up to PB_SCHEDULER_START_JITTER_MS: soon
- * enough that the window shows counts within a second of start, spread
- * enough that accounts on one server do not log in at the same instant. */
-#define PB_SCHEDULER_START_DELAY_MS   100
-#define PB_SCHEDULER_START_JITTER_MS  400
+/* The first check after start (or after an account is added or edited)
+ * comes this many milliseconds later, plus up to
+ * PB_SCHEDULER_START_JITTER_MS: at once, and all accounts together, because
+ * a person starting the applet waits for those counts, and lookups started
+ * together share one keyring session and search (pb-secrets.c). A few
+ * logins at the same instant are nothing for a server. */
+#define PB_SCHEDULER_START_DELAY_MS   0
+#define PB_SCHEDULER_START_JITTER_MS  0
+/* After resume from suspend: a moment later, spread out, while the network
+ * comes back up. */
+#define PB_SCHEDULER_RESUME_DELAY_MS  100
+#define PB_SCHEDULER_RESUME_JITTER_MS 400
 
 #define PB_TYPE_SCHEDULER (pb_scheduler_get_type ())
 G_DECLARE_FINAL_TYPE (PbScheduler, pb_scheduler, PB, SCHEDULER, GObject)
