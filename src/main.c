@@ -35,6 +35,11 @@ run_applet (char **argv)
 #ifdef PB_HAVE_GUI
   g_autofree char *applet = find_applet ();
 
+  /* GLib 2.74's slice allocator (GObjects, lists) keeps freed slabs for
+   * good, so the idle applet would keep its busiest moment's memory; plain
+   * malloc can give it back (the applet trims after each check). Read once
+   * at GLib's start, so it is set here; newer GLib ignores it. */
+  g_setenv ("G_SLICE", "always-malloc", FALSE);
   /* argv[0] stays "popbiff": GApplication names the program after it. */
   execv (applet, argv);
   g_printerr (_("popbiff: cannot start the applet %s: %s\n"), applet, g_strerror (errno));
