@@ -1133,6 +1133,24 @@ static const GActionEntry app_entries[] = {
   { "review-certificate", review_certificate_activated, "s" },
 };
 
+/* Checking and downloading need an account: with none, the refresh button,
+ * Check Now (window, tray, F5) and Download All New are greyed out, and the
+ * empty state's "Add an account" is the one thing to do. */
+static void
+on_accounts_changed (PbApplication *self)
+{
+  static const char * const need_account[] = { "check-now", "download-new" };
+  gboolean any = g_list_model_get_n_items (G_LIST_MODEL (self->accounts)) > 0;
+
+  for (guint i = 0; i < G_N_ELEMENTS (need_account); i++)
+    {
+      GAction *action = g_action_map_lookup_action (G_ACTION_MAP (self), need_account[i]);
+
+      if (action != NULL)
+        g_simple_action_set_enabled (G_SIMPLE_ACTION (action), any);
+    }
+}
+
 static void
 set_accels (PbApplication *self)
 {
@@ -1333,6 +1351,9 @@ pb_application_startup (GApplication *application)
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_entries,
                                    G_N_ELEMENTS (app_entries), self);
   set_accels (self);
+  g_signal_connect_object (self->accounts, "items-changed", G_CALLBACK (on_accounts_changed),
+                           self, G_CONNECT_SWAPPED);
+  on_accounts_changed (self);
 
   self->tray = pb_tray_new (G_ACTION_GROUP (self));
   setup_engine (self);

@@ -808,6 +808,24 @@ add_text_column (PbWindow   *self,
   return column;
 }
 
+/* Mail is read newest first, so that is the Date column's first order:
+ * GTK sorts a column "ascending" on its first click and draws that arrow
+ * pointing down, so ascending here means newest first, with the arrow
+ * pointing down the way the dates go. By the time itself, never the text
+ * ("Yesterday", "Tue 08:12"); an unknown date (0) sorts as the oldest. */
+static int
+compare_dates_newest_first (GtkTreeModel *model,
+                            GtkTreeIter  *a,
+                            GtkTreeIter  *b,
+                            gpointer      user_data)
+{
+  gint64 date_a, date_b;
+
+  gtk_tree_model_get (model, a, COL_DATE, &date_a, -1);
+  gtk_tree_model_get (model, b, COL_DATE, &date_b, -1);
+  return date_a > date_b ? -1 : date_a < date_b ? 1 : 0;
+}
+
 static void
 setup_messages_view (PbWindow *self)
 {
@@ -817,8 +835,10 @@ setup_messages_view (PbWindow *self)
   self->store = gtk_list_store_new (N_COLUMNS, PB_TYPE_MESSAGE_ITEM, G_TYPE_STRING, G_TYPE_STRING,
                                     G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64,
                                     G_TYPE_UINT64, G_TYPE_INT, G_TYPE_BOOLEAN);
+  gtk_tree_sortable_set_sort_func (GTK_TREE_SORTABLE (self->store), COL_DATE,
+                                   compare_dates_newest_first, NULL, NULL);
   gtk_tree_sortable_set_sort_column_id (GTK_TREE_SORTABLE (self->store), COL_DATE,
-                                        GTK_SORT_DESCENDING);
+                                        GTK_SORT_ASCENDING);
   gtk_tree_view_set_model (self->messages_view, GTK_TREE_MODEL (self->store));
   gtk_tree_view_set_search_column (self->messages_view, COL_SUBJECT);
 

@@ -64,7 +64,18 @@ static void
 test_no_accounts_offers_add (Fixture       *f,
                              gconstpointer  data)
 {
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 0, NULL);
+
   g_assert_cmpstr (pb_window_get_visible_page (f->window), ==, "empty");
+  /* Nothing to check or download yet: only adding an account is offered. */
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "check-now"));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "download-new"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "add-account"));
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "check-now"));
+  g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "download-new"));
 }
 
 static void
@@ -90,6 +101,54 @@ test_new_mail_listed (Fixture       *f,
   g_assert_nonnull (strstr (pb_account_row_get_detail_text (row), "3 new of 12"));
   g_assert_null (pb_account_row_get_error_text (row));
   g_assert_cmpuint (pb_application_get_new_count (f->app), ==, 3);
+}
+
+/* The UIDL of the message in the list's first row. */
+static char *
+first_uidl (Fixture *f)
+{
+  GtkTreeModel *model = gtk_tree_view_get_model (pb_window_get_messages_view (f->window));
+  g_autoptr(PbMessageItem) item = NULL;
+  GtkTreeIter iter;
+
+  g_assert_true (gtk_tree_model_get_iter_first (model, &iter));
+  gtk_tree_model_get (model, &iter, 0, &item, -1);
+  return g_strdup (pb_message_item_get_uidl (item));
+}
+
+/* Newest first, by the time (the helper dates u1 < u2 < u3), at start and
+ * on the Date column's first click, with the arrow on that column. */
+static void
+test_date_sorts_newest_first (Fixture       *f,
+                              gconstpointer  data)
+{
+  static const char * const mail[] = {
+    "u1|Ann|Oldest", "u2|Bob|Middle", "u3|Cid|Newest", NULL
+  };
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 3, mail);
+  GtkTreeView *view = pb_window_get_messages_view (f->window);
+  GtkTreeViewColumn *subject = gtk_tree_view_get_column (view, 1);
+  GtkTreeViewColumn *date = gtk_tree_view_get_column (view, 2);
+  g_autofree char *at_start = NULL;
+  g_autofree char *by_subject = NULL;
+  g_autofree char *clicked = NULL;
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+  g_assert_cmpstr (gtk_tree_view_column_get_title (date), ==, "Date");
+  at_start = first_uidl (f);
+  g_assert_cmpstr (at_start, ==, "u3");
+  g_assert_true (gtk_tree_view_column_get_sort_indicator (date));
+
+  gtk_tree_view_column_clicked (subject);
+  by_subject = first_uidl (f);
+  g_assert_cmpstr (by_subject, ==, "u2");  /* "Middle" */
+  g_assert_false (gtk_tree_view_column_get_sort_indicator (date));
+
+  gtk_tree_view_column_clicked (date);
+  clicked = first_uidl (f);
+  g_assert_cmpstr (clicked, ==, "u3");
+  g_assert_true (gtk_tree_view_column_get_sort_indicator (date));
 }
 
 static void
@@ -237,6 +296,7 @@ main (int    argc,
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
+  ADD ("/app/window/date-sorts-newest-first", test_date_sorts_newest_first);
   ADD ("/app/window/checking-shows-spinner", test_checking_shows_spinner);
   ADD ("/app/window/rejected-password-offers-edit", test_rejected_password_offers_edit);
   ADD ("/app/window/changed-certificate-is-a-warning", test_changed_certificate_is_a_warning);
