@@ -55,7 +55,7 @@ done
 # A check fetches at most 200 messages' headers (newest first), so the first
 # checks of a big mailbox keep summarizing. "Nothing new" means a state that
 # knows every message: check until a check leaves the state file unchanged
-# (for 10,000 messages about 50 checks per account; that takes a while).
+# (for 10,000 messages about 50 checks).
 settle () {
   for _ in $(seq 1 100); do
     before=$(cat "$state_dir"/*.state 2>/dev/null | cksum)
@@ -71,6 +71,14 @@ settle () {
 mpop -C "$results/mpoprc" -s bench
 "$popbiff" check --json bench
 echo "Checking until every account's state is complete…" >&2
+settle bench
+# The other 20 accounts read the same mailbox: they start from bench's
+# complete state (a state file does not name its account) instead of 50
+# rounds of their own, and are checked until nothing changes, which is one
+# round when the copies are right.
+for i in $(seq 1 20); do
+  cp "$state_dir/bench.state" "$state_dir/bench$i.state"
+done
 # shellcheck disable=SC2086
 settle bench $many
 
