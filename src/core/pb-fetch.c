@@ -8,9 +8,9 @@
  *   S.lock       flock()ed for the whole run: one fetch per account at a time,
  *                so two fetches can never download the same message twice
  *
- * Per batch (up to 64 messages or 4 MiB, or whatever is complete when the
- * server has nothing more for us), in a worker thread so the network keeps
- * flowing while the disk syncs:
+ * Per batch (up to 64 messages, 256 with syncfs, or 4 MiB, or whatever is
+ * complete when the server has nothing more for us), in a worker thread so
+ * the network keeps flowing while the disk syncs:
  *   1. each message's temporary file is flushed and fsynced
  *      (pb_delivery_message_finish), which also fixes its final name;
  *   2. one journal line per message is appended and the journal fdatasynced:
@@ -18,11 +18,11 @@
  *   3. each file is renamed into place (Maildir tmp/ -> new/, or the eml
  *      name), never over an existing file;
  *   4. one fsync of the directory makes the renames durable.
- * A batch of SYNC_FS_MIN_BATCH messages or more, on a file system where
+ * A run of SYNC_FS_MIN_MESSAGES messages or more, into a file system where
  * syncfs(2) is as strong as fsync (pb_delivery_can_sync_file_system), does
- * 1 and 2 with one syncfs instead of an fsync per file: every file closed
- * unsynced, the journal lines written, one syncfs; and 4 with a second
- * syncfs. Where each fsync costs a disk flush (ext4 without a journal) that
+ * 1 and 2 with one syncfs per batch instead of an fsync per file: every
+ * file closed unsynced as soon as it is received, the journal lines
+ * written, one syncfs; and 4 with a second syncfs. Where each fsync costs a disk flush (ext4 without a journal) that
  * is two flushes per batch instead of one per message, and the order that
  * the argument below rests on is unchanged: content and journal line
  * durable before any rename, renames durable before the messages are
@@ -85,22 +85,28 @@
 #include "pb-fetch-journal.h"
 #include "pb-secrets.h"
 
-/* When a batch is committed: enough to spread one directory fsync and one
- * journal sync over many messages, small enough that a slow link still
- * commits often. */
-#define BATCH_MESSAGES   64
+/* When a batch is committed: enough to spread the syncs over many
+ * messages, small enough that a slow link still commits often. A run that
+ * syncs the file system closes each file as soon as it is received, so
+ * its batches can be larger: they cost memory for a result, not an open
+ * file. */
+#define BATCH_MESSAGES         64
+#define BATCH_MESSAGES_SYNC_FS 256
 #define BATCH_BYTES      (4 * 1024 * 1024)
 #define BATCH_MAX_AGE_US (1 * G_USEC_PER_SEC)
 /* RETRs queued ahead of the one being received; each holds an open
- * temporary file. The client itself bounds what goes on the wire. */
-#define RETR_WINDOW      8
-/* Received but not yet committed, at most: while a batch syncs, the next
- * fills, but no further (each holds an open file; the disk sets the pace). */
-#define MAX_UNCOMMITTED  (2 * BATCH_MESSAGES)
+ * temporary file. Enough that the client can send many RETRs in one write
+ * and the server always has the next one. */
+#define RETR_WINDOW      32
+/* Received but not yet committed, at most, in batches: while one batch
+ * syncs, the next fills, but no further (the disk sets the pace). */
+#define MAX_UNCOMMITTED_BATCHES 2
 #define PROGRESS_INTERVAL_MS 250
-/* From this many messages on, a batch is made durable by syncfs rather
- * than an fsync per file, where the folder's file system allows it. */
-#define SYNC_FS_MIN_BATCH 8
+/* A run of this many messages or more is made durable by syncfs rather
+ * than an fsync per file, where the folder's file system allows it; a
+ * smaller one should not wait for whatever else is dirty on the file
+ * system. */
+#define SYNC_FS_MIN_MESSAGES 8
 /* Threads that fsync one batch's files side by side. */
 #define FINISH_THREADS   4
 /* Reconnects after a message over the size cap closed the connection
@@ -203,6 +209,7 @@ struct _PbFetch
   GCancellable     *cancellable;
   KillAt            kill_at;
   SyncMode          sync_mode;
+  gboolean          sync_fs;         /* this run syncs the file system */
   PbDelivery       *delivery;
   gboolean          journal_on_folder_fs;
   PbPop3Client     *client;
@@ -961,40 +968,21 @@ fail_remaining (GPtrArray    *items,
     }
 }
 
-/* One syncfs instead of an fsync per file (see pb-delivery.h) when the
- * batch is large enough for it to pay: a syncfs also writes back whatever
- * else is dirty on the file system, which a lone message should not wait
- * for. */
+/* Step 1 and 2 with one syncfs: every file was closed unsynced when it
+ * was received (on_retr), the journal lines are written, then one syncfs
+ * makes all of it durable before step 3 renames anything (that order is
+ * the whole protocol). syncfs returns once every dirty file of the file
+ * system (so every one of ours and the journal, data and inode, and the
+ * new names in tmp/) is written and the device's cache flushed, and since
+ * Linux 5.8 it fails if any writeback failed, which PbDelivery makes
+ * sticky: a batch is never called durable after an error it might have
+ * had. The journal gets its own fdatasync when it lives on another file
+ * system. */
 static gboolean
-batch_syncs_file_system (PbFetch   *self,
-                         GPtrArray *items)
+sync_file_system (PbFetch    *self,
+                  GPtrArray  *items,
+                  GError    **error)
 {
-  if (!pb_delivery_can_sync_file_system (self->delivery) ||
-      self->sync_mode == SYNC_MODE_FSYNC)
-    return FALSE;
-  return self->sync_mode == SYNC_MODE_SYNCFS || items->len >= SYNC_FS_MIN_BATCH;
-}
-
-/* Step 1 and 2 with one syncfs: every file closed unsynced, the journal
- * lines written, then one syncfs makes all of it durable before step 3
- * renames anything (that order is the whole protocol). syncfs returns once
- * every dirty file of the file system (so every one of ours and the
- * journal, data and inode, and the new names in tmp/) is written and the
- * device's cache flushed, and since Linux 5.8 it fails if any writeback
- * failed, which PbDelivery makes sticky: a batch is never called durable
- * after an error it might have had. The journal gets its own fdatasync
- * when it lives on another file system. */
-static gboolean
-close_and_sync_file_system (PbFetch    *self,
-                            GPtrArray  *items,
-                            GError    **error)
-{
-  for (guint i = 0; i < items->len; i++)
-    {
-      FetchItem *item = g_ptr_array_index (items, i);
-
-      pb_delivery_message_close (item->message, &item->commit_error);
-    }
   if (!journal_append (self, items, FALSE, error))
     return FALSE;
   if (!pb_delivery_sync_file_system (self->delivery, error))
@@ -1020,13 +1008,13 @@ commit_thread (GTask        *task,
   CommitBatch *batch = task_data;
   PbFetch *self = batch->self;
   g_autoptr(GError) error = NULL;
-  gboolean sync_fs = batch_syncs_file_system (self, batch->items);
+  gboolean sync_fs = self->sync_fs;
   gboolean any = FALSE;
 
   if (sync_fs)
     {
-      /* 1 and 2 at once: see close_and_sync_file_system. */
-      if (!close_and_sync_file_system (self, batch->items, &error))
+      /* 1 and 2 at once: see sync_file_system. */
+      if (!sync_file_system (self, batch->items, &error))
         {
           fail_remaining (batch->items, error);
           g_task_return_boolean (task, TRUE);
@@ -1102,6 +1090,12 @@ on_committed (GObject      *source,
   advance (self);
 }
 
+static guint
+batch_messages (PbFetch *self)
+{
+  return self->sync_fs ? BATCH_MESSAGES_SYNC_FS : BATCH_MESSAGES;
+}
+
 static void
 maybe_commit (PbFetch  *self,
               gboolean  force)
@@ -1112,7 +1106,7 @@ maybe_commit (PbFetch  *self,
   if (self->committing || self->pending->len == 0)
     return;
   if (!force &&
-      self->pending->len < BATCH_MESSAGES &&
+      self->pending->len < batch_messages (self) &&
       self->pending_bytes < BATCH_BYTES &&
       g_get_monotonic_time () - self->pending_since < BATCH_MAX_AGE_US)
     return;
@@ -1149,8 +1143,12 @@ on_retr (GObject      *source,
 
   self->in_flight--;
 
+  /* A run that syncs the file system closes the file now: the syncfs
+   * needs no descriptor, and a batch waiting to commit holds none. */
   if (pb_pop3_client_retr_finish (PB_POP3_CLIENT (source), result, &written, &error) &&
-      !g_output_stream_flush (pb_delivery_message_get_stream (item->message), NULL, &error))
+      !(self->sync_fs ? pb_delivery_message_close (item->message, &error)
+                      : g_output_stream_flush (pb_delivery_message_get_stream (item->message),
+                                               NULL, &error)))
     {
       /* Received whole, but the last bytes did not reach the disk. */
       set_fatal (self, error);
@@ -1194,7 +1192,8 @@ static void
 issue_retrs (PbFetch *self)
 {
   while (self->in_flight < RETR_WINDOW &&
-         self->in_flight + self->pending->len + self->committing_count < MAX_UNCOMMITTED &&
+         self->in_flight + self->pending->len + self->committing_count <
+           MAX_UNCOMMITTED_BATCHES * batch_messages (self) &&
          !g_queue_is_empty (&self->todo))
     {
       FetchItem *item = g_queue_pop_head (&self->todo);
@@ -1311,6 +1310,18 @@ consider (PbFetch    *self,
   self->bytes_total += size;
 }
 
+/* One syncfs per batch instead of an fsync per file (see pb-delivery.h)
+ * when the delivery allows it and the run is large enough for it to pay. */
+static gboolean
+syncs_file_system (PbFetch *self,
+                   guint    messages)
+{
+  if (!pb_delivery_can_sync_file_system (self->delivery) ||
+      self->sync_mode == SYNC_MODE_FSYNC)
+    return FALSE;
+  return self->sync_mode == SYNC_MODE_SYNCFS || messages >= SYNC_FS_MIN_MESSAGES;
+}
+
 static void
 plan (PbFetch   *self,
       GPtrArray *uidl_listing,
@@ -1376,6 +1387,7 @@ plan (PbFetch   *self,
 
   self->total = self->results->len;
   self->planned = TRUE;
+  self->sync_fs = syncs_file_system (self, g_queue_get_length (&self->todo));
 }
 
 /* ------------------------------------------------------------------ */
@@ -1655,6 +1667,7 @@ pb_fetch_run_async (PbFetch             *self,
   self->started = g_get_monotonic_time ();
   kill_at_parse (&self->kill_at);
   self->sync_mode = sync_mode_parse ();
+  self->sync_fs = FALSE;
 
   if (!prepare (self, &error))
     {
