@@ -34,6 +34,8 @@ struct _PbAccountEditor
   GtkButton       *test_button;
   GtkSpinner      *test_spinner;
   GtkLabel        *test_result;
+  GtkExpander     *test_details_expander;
+  GtkLabel        *test_details;
   GtkWidget       *save_button;
 };
 
@@ -320,6 +322,8 @@ pb_account_editor_class_init (PbAccountEditorClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, test_button);
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, test_spinner);
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, test_result);
+  gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, test_details_expander);
+  gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, test_details);
   gtk_widget_class_bind_template_child (widget_class, PbAccountEditor, save_button);
 }
 
@@ -472,7 +476,10 @@ pb_account_editor_set_test_result (PbAccountEditor *self,
 
   gtk_label_set_text (self->test_result, text != NULL ? text : "");
   if (running)
-    gtk_spinner_start (self->test_spinner);
+    {
+      pb_account_editor_set_test_details (self, NULL);  /* an old test's */
+      gtk_spinner_start (self->test_spinner);
+    }
   else
     gtk_spinner_stop (self->test_spinner);
   gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), !running && self->valid);
@@ -487,4 +494,16 @@ pb_account_editor_set_pin_sha256 (PbAccountEditor *self,
   g_free (self->pin_sha256);
   self->pin_sha256 = g_strdup (sha256);
   validate (self);
+}
+
+void
+pb_account_editor_set_test_details (PbAccountEditor *self,
+                                    const char      *details)
+{
+  g_return_if_fail (PB_IS_ACCOUNT_EDITOR (self));
+
+  gtk_label_set_text (self->test_details, details != NULL ? details : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->test_details_expander), details != NULL && *details != '\0');
+  if (details == NULL)
+    gtk_expander_set_expanded (self->test_details_expander, FALSE);
 }

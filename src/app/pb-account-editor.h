@@ -29,10 +29,15 @@ const char *pb_account_editor_get_password       (PbAccountEditor *self);
 gboolean    pb_account_editor_is_valid           (PbAccountEditor *self);
 /* What is wrong, in words; "" when valid. */
 const char *pb_account_editor_get_validation_text (PbAccountEditor *self);
-/* The probe's findings (or progress) under Test Connection. */
+/* The probe's findings (or progress) under Test Connection: a few short
+ * lines. Starting a test (@running) clears the details. */
 void        pb_account_editor_set_test_result    (PbAccountEditor *self,
                                                   const char      *text,
                                                   gboolean         running);
+/* Everything the test found, in a folded, scrolled "Details" area (hidden
+ * when NULL or empty). */
+void        pb_account_editor_set_test_details   (PbAccountEditor *self,
+                                                  const char      *details);
 
 /* Signals: "test-connection" when Test Connection is clicked (the
  * application runs the probe and calls set_test_result). */

@@ -1009,14 +1009,17 @@ on_editor_probed (GObject      *source,
   ProbeContext *ctx = user_data;
   g_autoptr(PbProbeReport) report = pb_probe_finish (result, NULL);
   g_autofree char *text = NULL;
+  g_autofree char *details = NULL;
 
   if (report == NULL || ctx->editor == NULL)
     {
       probe_context_free (ctx);
       return;
     }
-  text = pb_probe_report_describe (report);
+  text = pb_probe_report_summarize (report);
   pb_account_editor_set_test_result (ctx->editor, text, FALSE);
+  details = pb_probe_report_describe (report);
+  pb_account_editor_set_test_details (ctx->editor, details);
   if (is_certificate_error (report->error) && report->tls_info != NULL)
     {
       GtkWidget *dialog = pb_certificate_dialog_new (GTK_WINDOW (ctx->editor), ctx->account_name,

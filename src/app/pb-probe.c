@@ -2,6 +2,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "core/pb-core-error.h"
 #include "core/pb-secrets.h"
 #include "pb-probe.h"
 
@@ -211,6 +212,103 @@ pb_probe_finish (GAsyncResult  *result,
 {
   g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* "O=Example,CN=Example CA" -> "Example CA": the name a person knows. */
+static char *
+common_name (const char *dn)
+{
+  g_auto(GStrv) parts = NULL;
+
+  if (dn == NULL)
+    return g_strdup (_("unknown"));
+  parts = g_strsplit (dn, ",", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *part = g_strstrip (parts[i]);
+
+      if (g_str_has_prefix (part, "CN=") && part[3] != '\0')
+        return g_strdup (part + 3);
+    }
+  return g_strdup (dn);
+}
+
+/* The first 8 bytes, "F5:85:9F:86:96:12:9D:AF…": enough to compare at a
+ * glance; the whole one is in the details and the certificate dialog. */
+static char *
+short_fingerprint (const char *hex)
+{
+  GString *out = g_string_new (NULL);
+
+  for (gsize i = 0; hex != NULL && hex[i] != '\0' && i < 16; i++)
+    {
+      if (i > 0 && i % 2 == 0)
+        g_string_append_c (out, ':');
+      g_string_append_c (out, g_ascii_toupper (hex[i]));
+    }
+  if (hex != NULL && strlen (hex) > 16)
+    g_string_append (out, "…");
+  return g_string_free (out, FALSE);
+}
+
+char *
+pb_probe_report_summarize (const PbProbeReport *report)
+{
+  GString *text = g_string_new (NULL);
+  const PbPop3TlsInfo *tls = report->tls_info;
+
+  if (tls != NULL)
+    {
+      g_autofree char *issuer = common_name (tls->issuer);
+      g_autofree char *until = tls->not_after != NULL ? g_date_time_format (tls->not_after, _("%e %B %Y")) : NULL;
+      g_autofree char *fingerprint = short_fingerprint (tls->sha256);
+
+      g_string_append_printf (text, _("Encryption: %s"), tls->tls_version != NULL ? tls->tls_version : _("TLS"));
+      g_string_append_c (text, '\n');
+      /* Translators: "Certificate: issued by Example CA, valid until 1 June 2027" */
+      g_string_append_printf (text, _("Certificate: issued by %s, valid until %s"), issuer,
+                              until != NULL ? g_strstrip (until) : _("unknown"));
+      g_string_append_c (text, '\n');
+      g_string_append_printf (text, _("SHA-256 fingerprint: %s"), fingerprint);
+      g_string_append_c (text, '\n');
+    }
+  else if (report->connected)
+    {
+      g_string_append (text, _("Encryption: none"));
+      g_string_append_c (text, '\n');
+    }
+
+  if (report->logged_in)
+    {
+      g_string_append_printf (text, g_dngettext (GETTEXT_PACKAGE,
+                                                 "Login worked (%s); %u message waits.",
+                                                 "Login worked (%s); %u messages wait.", report->count),
+                              report->mechanism != NULL ? report->mechanism : "?", report->count);
+      g_string_append_c (text, '\n');
+    }
+  else if (report->tried_login)
+    {
+      g_string_append (text, _("Login: failed"));
+      g_string_append_c (text, '\n');
+    }
+
+  /* A rejected certificate's message repeats the whole certificate; the
+   * reason is the part that belongs here (the dialog shows the rest). */
+  if (report->error != NULL && tls != NULL && tls->errors != 0 &&
+      g_str_equal (pb_error_kind (report->error), "certificate"))
+    {
+      g_autofree char *reason = pb_pop3_certificate_errors_describe (tls->errors);
+
+      g_string_append (text, reason);
+    }
+  else if (report->error != NULL)
+    g_string_append (text, report->error->message);
+  else if (report->logged_in)
+    g_string_append (text, _("Everything works."));
+
+  while (text->len > 0 && text->str[text->len - 1] == '\n')
+    g_string_truncate (text, text->len - 1);
+  return g_string_free (text, FALSE);
 }
 
 char *

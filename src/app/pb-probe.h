@@ -23,7 +23,12 @@ typedef struct {
 } PbProbeReport;
 
 void           pb_probe_report_free     (PbProbeReport *report);
-/* Several lines for a person. */
+/* A few short lines for a person: encryption, the certificate's issuer,
+ * validity and fingerprint (abridged), whether the login worked and how
+ * many messages wait, the problem in a sentence. */
+char          *pb_probe_report_summarize (const PbProbeReport *report);
+/* Everything, over several lines: the certificate's subject, the server's
+ * capabilities, the full error message. */
 char          *pb_probe_report_describe (const PbProbeReport *report);
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PbProbeReport, pb_probe_report_free)
 

@@ -1,8 +1,11 @@
 /* The account editor: inline validation, Save only when valid, the port
  * following the security choice, warnings where they matter. */
+#include <string.h>
 #include <gtk/gtk.h>
 
 #include "app/pb-account-editor.h"
+#include "app/pb-probe.h"
+#include "pop3/pb-pop3-error.h"
 #include "gui-test-util.h"
 #include "pb-test-util.h"
 
@@ -188,6 +191,103 @@ test_edit_keeps_password_and_name (void)
   gtk_widget_destroy (GTK_WIDGET (editor));
 }
 
+#define FINGERPRINT "f5859f8696129daff0260c519adab937fcddb88e0b39d82fc5c2a29b8252f20d"
+
+/* What Test Connection reports for a self-signed server: the certificate is
+ * described in full in the error, as the CLI prints it. */
+static PbProbeReport *
+untrusted_report (void)
+{
+  PbProbeReport *report = g_new0 (PbProbeReport, 1);
+
+  report->connected = TRUE;
+  report->tls_info = g_new0 (PbPop3TlsInfo, 1);
+  report->tls_info->tls_version = g_strdup ("TLS 1.3");
+  report->tls_info->subject = g_strdup ("CN=pop.example.org");
+  report->tls_info->issuer = g_strdup ("O=Example tests,CN=Example Test CA");
+  report->tls_info->not_after = g_date_time_new_utc (2036, 11, 24, 9, 36, 0);
+  report->tls_info->sha256 = g_strdup (FINGERPRINT);
+  report->tls_info->errors = G_TLS_CERTIFICATE_UNKNOWN_CA;
+  report->capabilities = g_strsplit ("TOP UIDL RESP-CODES PIPELINING AUTH-RESP-CODE USER SASL PLAIN", " ", -1);
+  report->error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE,
+                               "The server’s certificate was rejected. The certificate is not trusted: "
+                               "it is not signed by an authority this computer trusts. Subject: "
+                               "CN=pop.example.org; issuer: O=Example tests,CN=Example Test CA; valid "
+                               "from 2026-11-27 09:36 UTC until 2036-11-24 09:36 UTC; SHA-256 "
+                               "fingerprint: %s. If you know this certificate is the server’s, pin it "
+                               "with this fingerprint.", FINGERPRINT);
+  return report;
+}
+
+/* The summary under Test Connection: version, issuer, validity and an
+ * abridged fingerprint in a few lines, not the whole certificate again. */
+static void
+test_test_result_is_compact (void)
+{
+  g_autoptr(PbProbeReport) report = untrusted_report ();
+  g_autofree char *summary = pb_probe_report_summarize (report);
+  g_autofree char *details = pb_probe_report_describe (report);
+  g_auto(GStrv) lines = g_strsplit (summary, "\n", -1);
+
+  g_test_message ("%s", summary);
+  g_assert_cmpuint (g_strv_length (lines), <=, 5);
+  g_assert_nonnull (strstr (summary, "TLS 1.3"));
+  g_assert_nonnull (strstr (summary, "issued by Example Test CA"));
+  g_assert_nonnull (strstr (summary, "2036"));
+  g_assert_nonnull (strstr (summary, "F5:85:9F:86:96:12:9D:AF…"));
+  g_assert_nonnull (strstr (summary, "not trusted"));
+  g_assert_null (strstr (summary, FINGERPRINT));
+  g_assert_null (strstr (summary, "Subject:"));
+  for (guint i = 0; lines[i] != NULL; i++)
+    g_assert_cmpuint (g_utf8_strlen (lines[i], -1), <=, 90);
+  /* The details keep everything. */
+  g_assert_nonnull (strstr (details, FINGERPRINT));
+  g_assert_nonnull (strstr (details, "PIPELINING"));
+}
+
+/* However much a test found, the editor keeps a sane size: the details are
+ * folded away, and unfolded they scroll. */
+static void
+test_test_details_keep_dialog_size (void)
+{
+  g_autoptr(PbProbeReport) report = untrusted_report ();
+  g_autofree char *summary = pb_probe_report_summarize (report);
+  g_autoptr(GString) details = g_string_new (NULL);
+  PbAccountEditor *editor = new_editor (NULL);
+  GtkWidget *expander = child (editor, "test_details_expander");
+  int before, folded, unfolded, width;
+
+  fill_valid (editor);
+  gtk_widget_show (GTK_WIDGET (editor));
+  gui_test_flush ();
+  gtk_widget_get_preferred_height (GTK_WIDGET (editor), NULL, &before);
+  g_assert_false (gtk_widget_get_visible (expander));
+
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (details, "%s\n", report->error->message);
+  pb_account_editor_set_test_result (editor, summary, FALSE);
+  pb_account_editor_set_test_details (editor, details->str);
+  gui_test_flush ();
+  g_assert_true (gtk_widget_get_visible (expander));
+  g_assert_false (gtk_expander_get_expanded (GTK_EXPANDER (expander)));
+  gtk_widget_get_preferred_height (GTK_WIDGET (editor), NULL, &folded);
+  gtk_widget_get_preferred_width (GTK_WIDGET (editor), NULL, &width);
+  g_test_message ("natural height %d before, %d with the result; width %d", before, folded, width);
+  g_assert_cmpint (folded - before, <, 160);
+  g_assert_cmpint (width, <, 900);
+
+  gtk_expander_set_expanded (GTK_EXPANDER (expander), TRUE);
+  gui_test_flush ();
+  gtk_widget_get_preferred_height (GTK_WIDGET (editor), NULL, &unfolded);
+  g_test_message ("natural height %d unfolded", unfolded);
+  g_assert_cmpint (unfolded - folded, <, 220);
+
+  /* A new test starts without the old details. */
+  pb_account_editor_set_test_result (editor, "Connecting…", TRUE);
+  g_assert_false (gtk_widget_get_visible (expander));
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -201,6 +301,8 @@ main (int    argc,
   g_test_add_func ("/app/editor/port-follows-security", test_port_follows_security);
   g_test_add_func ("/app/editor/delete-after-download-warns", test_delete_after_download_warns);
   g_test_add_func ("/app/editor/edit-keeps-password-and-name", test_edit_keeps_password_and_name);
+  g_test_add_func ("/app/editor/test-result-is-compact", test_test_result_is_compact);
+  g_test_add_func ("/app/editor/test-details-keep-dialog-size", test_test_details_keep_dialog_size);
 
   return g_test_run ();
 }
