@@ -84,6 +84,7 @@
 #include "pb-fetch.h"
 #include "pb-fetch-journal.h"
 #include "pb-secrets.h"
+#include "pb-summary.h"
 
 /* When a batch is committed: enough to spread the syncs over many
  * messages, small enough that a slow link still commits often. A run that
@@ -1394,12 +1395,35 @@ plan (PbFetch   *self,
 /* The session                                                         */
 
 typedef struct {
-  PbFetch   *self;
-  GPtrArray *uidl;
-  GPtrArray *list;
-  GError    *error;
-  guint      waiting;
+  PbFetch    *self;
+  GPtrArray  *uidl;
+  GPtrArray  *list;
+  GError     *error;
+  guint       waiting;
+  gboolean    no_uidl;     /* the server has no UIDL: see name_by_headers */
+  gboolean    no_top;
+  PbSummary **summaries;   /* no UIDL: one per LIST entry, NULL until TOP */
+  gboolean   *refused;     /* no UIDL: the server refused that TOP */
 } Listing;
+
+typedef struct {
+  Listing *listing;
+  guint    index;          /* in listing->list */
+} NamingTop;
+
+static void
+listing_free (Listing *listing)
+{
+  if (listing->summaries != NULL)
+    for (guint i = 0; i < listing->list->len; i++)
+      pb_summary_free (listing->summaries[i]);
+  g_free (listing->summaries);
+  g_clear_pointer (&listing->uidl, g_ptr_array_unref);
+  g_clear_pointer (&listing->list, g_ptr_array_unref);
+  g_clear_error (&listing->error);
+  g_free (listing->refused);
+  g_free (listing);
+}
 
 static void
 session_failed (PbFetch *self,
@@ -1416,21 +1440,10 @@ session_failed (PbFetch *self,
 }
 
 static void
-listing_done (Listing *listing)
+listing_ready (PbFetch   *self,
+               GPtrArray *uidl,
+               GPtrArray *list)
 {
-  PbFetch *self = listing->self;
-  g_autoptr(GPtrArray) uidl = listing->uidl;
-  g_autoptr(GPtrArray) list = listing->list;
-  GError *error = listing->error;
-
-  g_free (listing);
-
-  if (error != NULL)
-    {
-      session_failed (self, error);
-      return;
-    }
-
   g_clear_pointer (&self->numbers, g_hash_table_unref);
   self->numbers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   for (guint i = 0; i < uidl->len; i++)
@@ -1452,6 +1465,137 @@ listing_done (Listing *listing)
   advance (self);
 }
 
+/* No UIDL: every listed message's headers have come (or been refused).
+ * The identities are the ones a check gives the same mailbox
+ * (pb_summary_fallback_identities), so state and fetch agree. A message
+ * whose headers the server refused is not fetched: its identity would be
+ * one of empty headers now and a different one once the server sends
+ * them, and it would be fetched a second time then. */
+static void
+named_by_headers (Listing *listing)
+{
+  PbFetch *self = listing->self;
+  g_autoptr(GPtrArray) identities = NULL;
+  g_autoptr(GPtrArray) uidl = NULL;
+  g_autofree guint64 *sizes = NULL;
+  GPtrArray *list = listing->list;
+
+  if (listing->error == NULL && listing->no_top)
+    listing->error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
+                                          _("The server supports neither UIDL nor TOP, so "
+                                            "Popbiff cannot tell its messages apart."));
+  if (listing->error != NULL)
+    {
+      session_failed (self, g_steal_pointer (&listing->error));
+      listing_free (listing);
+      return;
+    }
+
+  sizes = g_new0 (guint64, list->len);
+  for (guint i = 0; i < list->len; i++)
+    sizes[i] = ((PbPop3Listing *) g_ptr_array_index (list, i))->size;
+  identities = pb_summary_fallback_identities (listing->summaries, sizes, list->len);
+
+  uidl = g_ptr_array_new_with_free_func ((GDestroyNotify) pb_pop3_listing_free);
+  for (guint i = 0; i < list->len; i++)
+    {
+      PbPop3Listing *entry;
+
+      if (listing->refused[i])
+        {
+          if (!self->planned && self->selection != PB_FETCH_SELECT_UIDLS)
+            result_failed_early (self, g_ptr_array_index (identities, i),
+                                 g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_SERVER,
+                                              _("Not downloaded: the server did not send "
+                                                "the headers of message %u, which tell it "
+                                                "apart on a server without UIDL. Try "
+                                                "again later."),
+                                              ((PbPop3Listing *) g_ptr_array_index (list, i))->number));
+          continue;
+        }
+      entry = g_new0 (PbPop3Listing, 1);
+      entry->number = ((PbPop3Listing *) g_ptr_array_index (list, i))->number;
+      entry->uidl = g_strdup (g_ptr_array_index (identities, i));
+      g_ptr_array_add (uidl, entry);
+    }
+  listing_ready (self, uidl, list);
+  listing_free (listing);
+}
+
+static void
+on_naming_top (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  NamingTop *top = user_data;
+  Listing *listing = top->listing;
+  GError *error = NULL;
+  g_autoptr(GBytes) headers = pb_pop3_client_top_finish (PB_POP3_CLIENT (source), result, &error);
+
+  if (headers != NULL)
+    listing->summaries[top->index] = pb_summary_parse (headers);
+  else if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
+    listing->no_top = TRUE;
+  else if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) ||
+           g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP))
+    listing->refused[top->index] = TRUE;
+  else if (listing->error == NULL)
+    listing->error = g_steal_pointer (&error);
+  g_clear_error (&error);
+  g_free (top);
+
+  if (--listing->waiting == 0)
+    named_by_headers (listing);
+}
+
+/* Issue 3: a server without UIDL gets an identity per message from its
+ * TOP n 0 headers, as a check does. Every message's headers, back to
+ * back: there is no other way to tell which ones were fetched before. */
+static void
+name_by_headers (Listing *listing)
+{
+  PbFetch *self = listing->self;
+  GPtrArray *list = listing->list;
+
+  listing->summaries = g_new0 (PbSummary *, list->len);
+  listing->refused = g_new0 (gboolean, list->len);
+  if (list->len == 0)
+    {
+      named_by_headers (listing);
+      return;
+    }
+  listing->waiting = list->len;
+  for (guint i = 0; i < list->len; i++)
+    {
+      NamingTop *top = g_new0 (NamingTop, 1);
+
+      top->listing = listing;
+      top->index = i;
+      pb_pop3_client_top_async (self->client, ((PbPop3Listing *) g_ptr_array_index (list, i))->number,
+                                0, self->cancellable, on_naming_top, top);
+    }
+}
+
+static void
+listing_done (Listing *listing)
+{
+  PbFetch *self = listing->self;
+
+  if (listing->error != NULL)
+    {
+      session_failed (self, g_steal_pointer (&listing->error));
+      listing_free (listing);
+      return;
+    }
+  if (listing->no_uidl)
+    {
+      name_by_headers (listing);
+      return;
+    }
+  listing_ready (self, listing->uidl, listing->list);
+  listing_free (listing);
+}
+
 static void
 on_uidl (GObject      *source,
          GAsyncResult *result,
@@ -1461,6 +1605,11 @@ on_uidl (GObject      *source,
   GError *error = NULL;
 
   listing->uidl = pb_pop3_client_uidl_finish (PB_POP3_CLIENT (source), result, &error);
+  if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
+    {
+      listing->no_uidl = TRUE;
+      g_clear_error (&error);
+    }
   if (listing->uidl == NULL && listing->error == NULL)
     listing->error = error;
   else

@@ -463,6 +463,32 @@ pb_summary_fallback_identity (const PbSummary *summary,
   return g_strdup (g_checksum_get_string (checksum));
 }
 
+GPtrArray *
+pb_summary_fallback_identities (PbSummary * const *summaries,
+                                const guint64    *sizes,
+                                guint             n)
+{
+  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(PbSummary) empty = pb_summary_parse_data ("", 0);
+  GPtrArray *identities = g_ptr_array_new_full (n, g_free);
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *base =
+        pb_summary_fallback_identity (summaries[i] != NULL ? summaries[i] : empty, sizes[i]);
+      char *identity = g_strdup (base);
+
+      for (guint copy = 2; g_hash_table_contains (seen, identity); copy++)
+        {
+          g_free (identity);
+          identity = g_strdup_printf ("%s-%u", base, copy);
+        }
+      g_hash_table_add (seen, identity);
+      g_ptr_array_add (identities, identity);
+    }
+  return identities;
+}
+
 char *
 pb_summary_format_from (const char *name,
                         const char *address)

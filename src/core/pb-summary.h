@@ -45,6 +45,15 @@ void       pb_summary_free         (PbSummary       *summary);
  * one second without a Message-ID). 64 characters, all valid in a UIDL. */
 char      *pb_summary_fallback_identity (const PbSummary *summary,
                                          guint64          size);
+/* The fallback identities of a whole mailbox in message order (a
+ * GPtrArray of char*): pb_summary_fallback_identity() of each, except that
+ * a message equal in headers and size to an earlier one gets "-2", "-3",
+ * … after it, so that each has its own. Check and fetch both name
+ * messages this way, so they agree on a server without UIDL. A NULL
+ * summary counts as headers that are all missing. */
+GPtrArray *pb_summary_fallback_identities (PbSummary * const *summaries,
+                                           const guint64    *sizes,
+                                           guint             n);
 
 /* "Name <address>", "address" or "Name" for display and `list --json`;
  * NULL when both are NULL. */

@@ -5,6 +5,7 @@
 #include <glib/gstdio.h>
 
 #include "core/pb-account.h"
+#include "core/pb-check.h"
 #include "core/pb-core-error.h"
 #include "core/pb-fetch.h"
 #include "core/pb-state.h"
@@ -456,6 +457,190 @@ test_state_loaded_before_another_fetch (Fixture       *fixture,
     g_assert_true (is_downloaded (fixture, uidls[i]));
 }
 
+/* A server without UIDL (CAPA lists TOP, not UIDL), three messages, the
+ * last two identical in headers and size, greeted and logged in. */
+static PbFakeServer *
+server_without_uidl (void)
+{
+  PbFakeServer *server = pb_fake_server_new ();
+
+  pb_fake_server_send (server, "+OK fake ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nTOP\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nTOP\n.");
+  return server;
+}
+
+static const char * const headers_without_uidl[] = {
+  "From: Ann <ann@example.org>\nSubject: one\nMessage-ID: <1@x>",
+  "From: cron@example.org\nSubject: backup done",
+  "From: cron@example.org\nSubject: backup done",
+};
+
+static void
+expect_tops (PbFakeServer *server,
+             gboolean      refuse_second)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (headers_without_uidl); i++)
+    {
+      g_autofree char *command = g_strdup_printf ("TOP %u 0", i + 1);
+      g_autofree char *reply = g_strdup_printf ("+OK\n%s\n\n.", headers_without_uidl[i]);
+
+      pb_fake_server_expect (server, command);
+      pb_fake_server_send (server, refuse_second && i == 1 ? "-ERR not now" : reply);
+    }
+}
+
+static void
+expect_retr_of (PbFakeServer *server,
+                guint         number)
+{
+  g_autofree char *command = g_strdup_printf ("RETR %u", number);
+  g_autofree char *reply = g_strdup_printf ("+OK\r\n%s\r\n\r\nbody %u\r\n.\r\n",
+                                            headers_without_uidl[number - 1], number);
+
+  pb_fake_server_expect (server, command);
+  pb_fake_server_send_raw (server, reply, strlen (reply));
+}
+
+static void
+on_checked (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  *(PbCheckResult **) user_data = pb_check_run_finish (result);
+}
+
+/* Issue 3's fallback identity, in fetch: a check names the messages of a
+ * server without UIDL from their headers; a fetch of everything new then
+ * downloads exactly those three, records them under the same names (no
+ * new records), and the two identical messages are both fetched. */
+static void
+test_no_uidl_same_identity_as_check (Fixture       *fixture,
+                                     gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) check_server = server_without_uidl ();
+  g_autoptr(PbFakeServer) fetch_server = server_without_uidl ();
+  g_autoptr(PbCheckResult) checked = NULL;
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *problems = NULL;
+
+  pb_fake_server_expect (check_server, "STAT");
+  pb_fake_server_send (check_server, "+OK 3 300");
+  pb_fake_server_expect (check_server, "LIST");
+  pb_fake_server_send (check_server, "+OK\n1 100\n2 200\n3 200\n.");
+  expect_tops (check_server, FALSE);
+  pb_fake_server_expect (check_server, "QUIT");
+  pb_fake_server_send (check_server, "+OK bye");
+  pb_account_set_port (fixture->account, pb_fake_server_get_port (check_server));
+  pb_check_run_async (fixture->account, fixture->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
+                      NULL, on_checked, &checked);
+  while (checked == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  problems = pb_fake_server_wait (check_server);
+  g_assert_cmpstr (problems, ==, NULL);
+  g_assert_true (pb_check_result_get_ok (checked));
+  g_assert_cmpuint (pb_state_get_count (fixture->state), ==, 3);
+
+  pb_fake_server_expect (fetch_server, "LIST");
+  pb_fake_server_send (fetch_server, "+OK\n1 100\n2 200\n3 200\n.");
+  expect_tops (fetch_server, FALSE);
+  for (guint number = 1; number <= 3; number++)
+    expect_retr_of (fetch_server, number);
+  pb_fake_server_expect (fetch_server, "QUIT");
+  pb_fake_server_send (fetch_server, "+OK bye");
+
+  error = run_fetch (fixture, fetch_server, FALSE, &fetch);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_fetch_get_results (fetch)->len, ==, 3);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+
+  /* The state the check wrote: the same three records, now downloaded. */
+  g_assert_cmpuint (pb_state_get_count (fixture->state), ==, 3);
+  records = pb_state_list (fixture->state);
+  for (guint i = 0; i < records->len; i++)
+    {
+      PbMessageRecord *record = g_ptr_array_index (records, i);
+
+      g_assert_cmpuint (strlen (record->uidl), >=, 64);
+      g_assert_true (is_downloaded (fixture, record->uidl));
+    }
+}
+
+/* Without UIDL, a message whose headers the server refuses has no stable
+ * name: it is not fetched (it would be fetched again once it has one) and
+ * says why; the others are. */
+static void
+test_no_uidl_refused_headers (Fixture       *fixture,
+                              gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_without_uidl ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *results;
+  guint failed = 0;
+
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n3 200\n.");
+  expect_tops (server, TRUE);
+  expect_retr_of (server, 1);
+  expect_retr_of (server, 3);
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+  results = pb_fetch_get_results (fetch);
+  g_assert_cmpuint (results->len, ==, 3);
+  for (guint i = 0; i < results->len; i++)
+    {
+      PbFetchResult *result = g_ptr_array_index (results, i);
+
+      if (result->error != NULL)
+        {
+          failed++;
+          g_assert_nonnull (strstr (result->error->message, "message 2"));
+          g_assert_null (result->path);
+        }
+    }
+  g_assert_cmpuint (failed, ==, 1);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 2);
+}
+
+/* Neither UIDL nor TOP: nothing can be told apart, so nothing is fetched
+ * and the error says so. */
+static void
+test_no_uidl_no_top (Fixture       *fixture,
+                     gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_send (server, "+OK fake ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n.");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (error->message, "neither UIDL nor TOP"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -472,6 +657,9 @@ main (int argc, char **argv)
   ADD ("/fetch/faults/list-sizes-lie", test_list_sizes_lie);
   ADD ("/fetch/faults/listed-over-the-cap-is-skipped", test_listed_over_the_cap_is_skipped);
   ADD ("/fetch/faults/state-loaded-before-another-fetch", test_state_loaded_before_another_fetch);
+  ADD ("/fetch/faults/no-uidl/same-identity-as-check", test_no_uidl_same_identity_as_check);
+  ADD ("/fetch/faults/no-uidl/refused-headers", test_no_uidl_refused_headers);
+  ADD ("/fetch/faults/no-uidl/no-top", test_no_uidl_no_top);
 
   return g_test_run ();
 }
