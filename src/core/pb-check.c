@@ -20,6 +20,11 @@ typedef struct {
   PbState       *state;        /* owned */
   char          *password;     /* owned; wiped when freed or after login */
   gboolean       password_from_keyring;
+  /* The keyring lookup and the connection run side by side; login waits
+   * for both. */
+  gboolean       password_ready;
+  gboolean       connected;
+  gboolean       ended;        /* the result was returned */
   guint          max_tops;
   PbPop3Client  *client;       /* owned */
   PbCheckResult *result;       /* owned */
@@ -94,6 +99,7 @@ return_result (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
 
+  data->ended = TRUE;
   pb_check_result_set_duration (data->result, g_get_monotonic_time () - data->started);
   g_task_return_pointer (task, g_object_ref (data->result), g_object_unref);
 }
@@ -637,6 +643,22 @@ on_authenticated (GObject      *source,
   pb_pop3_client_uidl_async (data->client, cancellable, on_uidl, g_object_ref (task));
 }
 
+/* Logs in once both the password and the connection are there. */
+static void
+authenticate (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  if (!data->password_ready || !data->connected)
+    return;
+  pb_pop3_client_authenticate_async (data->client,
+                                     pb_account_get_user (data->account),
+                                     data->password,
+                                     pb_account_get_auth (data->account),
+                                     g_task_get_cancellable (task),
+                                     on_authenticated, g_object_ref (task));
+}
+
 static void
 on_connected (GObject      *source,
               GAsyncResult *result,
@@ -648,15 +670,14 @@ on_connected (GObject      *source,
 
   if (!pb_pop3_client_connect_finish (data->client, result, &error))
     {
-      fail (task, error);
+      if (data->ended)
+        g_error_free (error);  /* the keyring failed first */
+      else
+        fail (task, error);
       return;
     }
-  pb_pop3_client_authenticate_async (data->client,
-                                     pb_account_get_user (data->account),
-                                     data->password,
-                                     pb_account_get_auth (data->account),
-                                     g_task_get_cancellable (task),
-                                     on_authenticated, g_object_ref (task));
+  data->connected = TRUE;
+  authenticate (task);
 }
 
 static void
@@ -677,15 +698,26 @@ on_password (GObject      *source,
   g_autoptr(GTask) task = user_data;
   CheckData *data = g_task_get_task_data (task);
   GError *error = NULL;
+  char *password;
 
-  data->password = pb_secrets_lookup_finish (result, &error);
-  data->password_from_keyring = TRUE;
-  if (data->password == NULL)
+  password = pb_secrets_lookup_finish (result, &error);
+  if (data->ended)
+    {
+      /* The connection failed first; its error is the result. */
+      g_clear_error (&error);
+      if (password != NULL)
+        pb_secrets_free (password);
+      return;
+    }
+  if (password == NULL)
     {
       fail (task, error);
       return;
     }
-  connect (task);
+  data->password = password;
+  data->password_from_keyring = TRUE;
+  data->password_ready = TRUE;
+  authenticate (task);
 }
 
 void
@@ -720,10 +752,15 @@ pb_check_run_async (PbAccount           *account,
   if (password != NULL)
     {
       data->password = g_strdup (password);
-      connect (task);
-      return;
+      data->password_ready = TRUE;
     }
-  pb_secrets_lookup_async (account, cancellable, on_password, g_object_ref (task));
+  else
+    /* Side by side with the connection: the keyring and the TLS handshake
+     * each take tens of milliseconds. Nothing is sent to the server before
+     * the password is there; if the keyring fails, the connection is
+     * dropped unused. */
+    pb_secrets_lookup_async (account, cancellable, on_password, g_object_ref (task));
+  connect (task);
 }
 
 PbCheckResult *
