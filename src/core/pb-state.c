@@ -599,7 +599,7 @@ parse_record (char             *line,
               const char       *end,
               PbMessageRecord  *record,
               gsize            *uidl_len,
-              gboolean         *non_ascii,
+              guint            *non_ascii,
               const char      **reason)
 {
   Field f[N_FIELDS];
@@ -633,7 +633,8 @@ parse_record (char             *line,
     }
   record->flags = (PbMessageFlags) flags;
   *uidl_len = f[0].escaped ? strlen (record->uidl) : f[0].len;
-  *non_ascii = f[5].non_ascii || f[6].non_ascii || f[7].non_ascii;
+  /* Which of the texts shown to a person need their UTF-8 checked. */
+  *non_ascii = (f[5].non_ascii ? 1 : 0) | (f[6].non_ascii ? 2 : 0) | (f[7].non_ascii ? 4 : 0);
   return nl + 1;
 }
 
@@ -733,7 +734,7 @@ parse_file (PbState *self)
     {
       PbStateRecord *record;
       gsize uidl_len;
-      gboolean non_ascii;
+      guint non_ascii;
 
       if (seen == count)
         return _("the file has more lines than its header says");
@@ -744,12 +745,12 @@ parse_file (PbState *self)
       record->hash = pb_state_index_hash (record->pub.uidl, uidl_len);
       record->on_disk = TRUE;
       g_ptr_array_add (self->order, record);
-      if (non_ascii)
-        {
-          ensure_utf8 (self, &record->pub.from_name);
-          ensure_utf8 (self, &record->pub.from_address);
-          ensure_utf8 (self, &record->pub.subject);
-        }
+      if (non_ascii & 1)
+        ensure_utf8 (self, &record->pub.from_name);
+      if (non_ascii & 2)
+        ensure_utf8 (self, &record->pub.from_address);
+      if (non_ascii & 4)
+        ensure_utf8 (self, &record->pub.subject);
       line = nl;
     }
   if (seen != count)

@@ -163,6 +163,9 @@ test_invalid_utf8_repaired (void)
 
   pb_state_set_summary (state, record, NULL, NULL, "caf\xe9 \xff", 0);
   pb_state_set_path (state, record, "/tmp/caf\xe9");  /* paths are bytes, kept as is */
+  /* Each text on its own: a valid one next to a bad one stays as it is. */
+  pb_state_set_summary (state, pb_state_ensure (state, "u2"), "J\xfcrgen", "j@example.org", "Gr\xc3\xbc\xc3\x9f" "e", 0);
+  pb_state_set_summary (state, pb_state_ensure (state, "u3"), "J\xc3\xbcrgen", "j\xfc@example.org", NULL, 0);
   g_assert_true (pb_state_save (state, NULL));
 
   loaded = load_state (path, &error);
@@ -170,6 +173,12 @@ test_invalid_utf8_repaired (void)
   back = pb_state_lookup (loaded, "u1");
   g_assert_true (g_utf8_validate (back->subject, -1, NULL));
   g_assert_cmpstr (back->path, ==, "/tmp/caf\xe9");
+  back = pb_state_lookup (loaded, "u2");
+  g_assert_true (g_utf8_validate (back->from_name, -1, NULL));
+  g_assert_cmpstr (back->subject, ==, "Gr\xc3\xbc\xc3\x9f" "e");
+  back = pb_state_lookup (loaded, "u3");
+  g_assert_cmpstr (back->from_name, ==, "J\xc3\xbcrgen");
+  g_assert_true (g_utf8_validate (back->from_address, -1, NULL));
 }
 
 static void
