@@ -2,6 +2,7 @@
  * pb-fetch.c. */
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -232,4 +233,37 @@ pb_fetch_journal_recover (PbState  *state,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+pb_fetch_journal_recover_if_idle (PbState  *state,
+                                  GError  **error)
+{
+  g_autofree char *journal = NULL;
+  g_autofree char *lock_path = NULL;
+  gboolean ok;
+  int fd;
+
+  g_return_val_if_fail (PB_IS_STATE (state), FALSE);
+
+  journal = journal_path_for (state);
+  if (!g_file_test (journal, G_FILE_TEST_EXISTS))
+    return TRUE;
+
+  /* The same lock a fetch holds for its whole run (pb-fetch.c). */
+  lock_path = g_strconcat (pb_state_get_path (state), ".lock", NULL);
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      set_journal_error (error, errno, lock_path);
+      return FALSE;
+    }
+  if (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      close (fd);
+      return TRUE;  /* a fetch is running: it records its own */
+    }
+  ok = pb_fetch_journal_recover (state, error);
+  close (fd);  /* releases the lock */
+  return ok;
 }

@@ -51,5 +51,11 @@ G_DEFINE_AUTOPTR_CLEANUP_FUNC (PbFetchJournal, pb_fetch_journal_free)
  * this first; a check may call it so such a message is not shown as new. */
 gboolean        pb_fetch_journal_recover (PbState         *state,
                                           GError         **error);
+/* What a check calls: pb_fetch_journal_recover() unless a fetch of this
+ * account is running now (it holds <state>.lock and records its own
+ * downloads; its journal must not be taken from under it). Without a
+ * journal it touches nothing. */
+gboolean        pb_fetch_journal_recover_if_idle (PbState   *state,
+                                                  GError   **error);
 
 G_END_DECLS
