@@ -3,6 +3,7 @@
 
 #include "pb-check.h"
 #include "pb-core-error.h"
+#include "pb-fetch-journal.h"
 #include "pb-secrets.h"
 #include "pb-summary.h"
 #include "pop3/pb-pop3-client.h"
@@ -730,6 +731,7 @@ pb_check_run_async (PbAccount           *account,
                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  g_autoptr(GError) journal_error = NULL;
   CheckData *data;
 
   g_return_if_fail (PB_IS_ACCOUNT (account));
@@ -748,6 +750,13 @@ pb_check_run_async (PbAccount           *account,
   data->result = pb_check_result_new (pb_account_get_name (account));
   data->started = g_get_monotonic_time ();
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  /* A fetch killed after renaming files into place left them in its
+   * journal: record them as downloaded first, as the next fetch would, or
+   * they would be shown as new. A failure here is the next fetch's to
+   * report; the check goes on. */
+  if (!pb_fetch_journal_recover_if_idle (state, &journal_error))
+    g_debug ("The download journal was not applied: %s", journal_error->message);
 
   if (password != NULL)
     {

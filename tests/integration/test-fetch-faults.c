@@ -2,6 +2,10 @@
  * test: a -ERR to one RETR, a connection dropped or stalled in the middle
  * of a message, DELE refused, QUIT lost after DELE, LIST sizes that lie.
  * Each test reads as a transcript, then checks the folder and the state. */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <glib/gstdio.h>
 
 #include "core/pb-account.h"
@@ -641,6 +645,109 @@ test_no_uidl_no_top (Fixture       *fixture,
   g_assert_nonnull (strstr (error->message, "neither UIDL nor TOP"));
 }
 
+/* What a fetch killed between renaming message one into place and saving
+ * the state leaves: the file in new/ and its journal line. Returns the
+ * journal's path. */
+static char *
+leave_killed_fetch (Fixture *fixture)
+{
+  g_autofree char *file = g_build_filename (fixture->new_dir, "1.M1P1Q1.host,S=26", NULL);
+  g_autofree char *escaped = g_strescape (file, NULL);
+  g_autofree char *line = g_strdup_printf ("uid-one\t%zu\t%s\n", strlen (on_disk[0]), escaped);
+  char *journal = g_strconcat (pb_state_get_path (fixture->state), ".journal", NULL);
+  g_autofree char *dir = g_path_get_dirname (journal);
+
+  g_assert_cmpint (g_mkdir_with_parents (fixture->new_dir, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (file, on_disk[0], -1, NULL));
+  g_assert_true (g_file_set_contents (journal, line, -1, NULL));
+  return journal;
+}
+
+/* A check against a server listing uid-one and uid-two, which TOPs the
+ * messages in @tops (the new ones, newest first). */
+static PbCheckResult *
+check_two (Fixture    *fixture,
+           const char *tops)
+{
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_auto(GStrv) numbers = g_strsplit (tops, " ", -1);
+  g_autofree char *problems = NULL;
+  PbCheckResult *checked = NULL;
+
+  pb_fake_server_send (server, "+OK fake ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 66");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 uid-one\n2 uid-two\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 26\n2 40\n.");
+  for (guint i = 0; numbers[i] != NULL; i++)
+    {
+      g_autofree char *command = g_strdup_printf ("TOP %s 0", numbers[i]);
+
+      pb_fake_server_expect (server, command);
+      pb_fake_server_send (server, "+OK\nSubject: something\n.");
+    }
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  pb_account_set_port (fixture->account, pb_fake_server_get_port (server));
+  pb_check_run_async (fixture->account, fixture->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
+                      NULL, on_checked, &checked);
+  while (checked == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+  g_assert_true (pb_check_result_get_ok (checked));
+  return checked;
+}
+
+/* A check after a killed fetch applies its journal, as the next fetch
+ * would: the message already in the folder is not new, and the journal is
+ * gone. */
+static void
+test_check_applies_leftover_journal (Fixture       *fixture,
+                                     gconstpointer  data)
+{
+  g_autofree char *journal = leave_killed_fetch (fixture);
+  g_autoptr(PbCheckResult) checked = check_two (fixture, "2");
+
+  g_assert_cmpuint (pb_check_result_get_new_count (checked), ==, 1);
+  g_assert_true (is_downloaded (fixture, "uid-one"));
+  g_assert_false (is_downloaded (fixture, "uid-two"));
+  g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+}
+
+/* ... but not while a fetch of the account is running (it holds the
+ * account's lock and still writes that journal): the journal stays. */
+static void
+test_check_leaves_running_fetchs_journal (Fixture       *fixture,
+                                          gconstpointer  data)
+{
+  g_autofree char *journal = leave_killed_fetch (fixture);
+  g_autofree char *lock_path = g_strconcat (pb_state_get_path (fixture->state), ".lock", NULL);
+  int lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_autoptr(PbCheckResult) checked = NULL;
+
+  g_assert_cmpint (lock_fd, >=, 0);
+  g_assert_cmpint (flock (lock_fd, LOCK_EX | LOCK_NB), ==, 0);
+
+  checked = check_two (fixture, "2 1");
+  g_assert_cmpuint (pb_check_result_get_new_count (checked), ==, 2);
+  g_assert_false (is_downloaded (fixture, "uid-one"));
+  g_assert_true (g_file_test (journal, G_FILE_TEST_EXISTS));
+  close (lock_fd);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -660,6 +767,8 @@ main (int argc, char **argv)
   ADD ("/fetch/faults/no-uidl/same-identity-as-check", test_no_uidl_same_identity_as_check);
   ADD ("/fetch/faults/no-uidl/refused-headers", test_no_uidl_refused_headers);
   ADD ("/fetch/faults/no-uidl/no-top", test_no_uidl_no_top);
+  ADD ("/fetch/faults/check-applies-leftover-journal", test_check_applies_leftover_journal);
+  ADD ("/fetch/faults/check-leaves-running-fetchs-journal", test_check_leaves_running_fetchs_journal);
 
   return g_test_run ();
 }
