@@ -1,8 +1,8 @@
 /* pb-scheduler.h: when each account is checked.
  *
  * Every account has its own timer (its interval, default 10 minutes); the
- * first checks start together as soon as the main loop runs, and drift
- * apart by the interval's jitter. One session per account at a time;
+ * first checks start as soon as the main loop runs, within 100 ms of each
+ * other, and drift further apart by the interval's jitter. One session per account at a time;
  * different accounts check concurrently.
  *
  * After a failure the next try backs off exponentially (1, 2, 4 … minutes,
@@ -60,12 +60,13 @@ typedef enum {
 #define PB_SCHEDULER_MAX_BACKOFF   3600
 /* The first check after start (or after an account is added or edited)
  * comes this many milliseconds later, plus up to
- * PB_SCHEDULER_START_JITTER_MS: at once, and all accounts together, because
- * a person starting the applet waits for those counts, and lookups started
- * together share one keyring session and search (pb-secrets.c). A few
- * logins at the same instant are nothing for a server. */
+ * PB_SCHEDULER_START_JITTER_MS: at once, because a person starting the
+ * applet waits for those counts, with a little jitter so that accounts on
+ * one server do not log in at the same instant (issue 3). 100 ms spreads
+ * the logins and still lets most keyring lookups share one session and
+ * search (pb-secrets.c). */
 #define PB_SCHEDULER_START_DELAY_MS   0
-#define PB_SCHEDULER_START_JITTER_MS  0
+#define PB_SCHEDULER_START_JITTER_MS  100
 /* After resume from suspend: a moment later, spread out, while the network
  * comes back up. */
 #define PB_SCHEDULER_RESUME_DELAY_MS  100
