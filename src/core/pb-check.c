@@ -423,7 +423,9 @@ static void
 on_identities_done (GTask *task)
 {
   CheckData *data = g_task_get_task_data (task);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autofree PbSummary **summaries = NULL;
+  g_autofree guint64 *sizes = NULL;
+  g_autoptr(GPtrArray) identities = NULL;
 
   if (data->batch_error != NULL)
     {
@@ -438,27 +440,28 @@ on_identities_done (GTask *task)
       return;
     }
 
-  /* Identical headers and size (two copies of one message) get a
-   * counter, so each message still has its own identity. */
+  /* The same identities a fetch computes (identical headers and size get
+   * a counter), so that state and fetch agree on every message. */
+  summaries = g_new (PbSummary *, data->tops->len + 1);
+  sizes = g_new (guint64, data->tops->len + 1);
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+
+      if (item->summary == NULL)
+        item->summary = pb_summary_parse_data ("", 0);
+      summaries[i] = item->summary;
+      sizes[i] = item->size;
+    }
+  identities = pb_summary_fallback_identities (summaries, sizes, data->tops->len);
+
   data->order = g_ptr_array_sized_new (data->tops->len);
   data->numbers = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->tops->len);
   for (guint i = 0; i < data->tops->len; i++)
     {
       TopItem *item = g_ptr_array_index (data->tops, i);
-      g_autofree char *base = NULL;
-      char *identity;
 
-      if (item->summary == NULL)
-        item->summary = pb_summary_parse_data ("", 0);
-      base = pb_summary_fallback_identity (item->summary, item->size);
-      identity = g_strdup (base);
-      for (guint n = 2; g_hash_table_contains (seen, identity); n++)
-        {
-          g_free (identity);
-          identity = g_strdup_printf ("%s-%u", base, n);
-        }
-      item->uidl = identity;
-      g_hash_table_add (seen, item->uidl);
+      item->uidl = g_strdup (g_ptr_array_index (identities, i));
       g_ptr_array_add (data->order, item->uidl);
       g_array_append_val (data->numbers, item->number);
     }
