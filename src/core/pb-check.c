@@ -352,6 +352,23 @@ on_list_for_sizes (GObject      *source,
 /* LIST (for the sizes of new messages) and TOP n 0 for the new messages
  * without a summary, newest first, at most max_tops, all issued back to
  * back so that a pipelining server answers them in one go. */
+/* `TOP n 0` for every item of data->tops, back to back (the client
+ * pipelines them); @callback gets each reply in order. */
+static void
+send_tops (GTask               *task,
+           GAsyncReadyCallback  callback)
+{
+  CheckData *data = g_task_get_task_data (task);
+
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+
+      pb_pop3_client_top_async (data->client, item->number, 0, g_task_get_cancellable (task),
+                                callback, g_object_ref (task));
+    }
+}
+
 static void
 summarize_new (GTask *task)
 {
@@ -387,13 +404,7 @@ summarize_new (GTask *task)
   data->pending = data->tops->len + (need_sizes ? 1 : 0);
   if (need_sizes)
     pb_pop3_client_list_async (data->client, cancellable, on_list_for_sizes, g_object_ref (task));
-  for (guint i = 0; i < data->tops->len; i++)
-    {
-      TopItem *item = g_ptr_array_index (data->tops, i);
-
-      pb_pop3_client_top_async (data->client, item->number, 0, cancellable,
-                                on_top, g_object_ref (task));
-    }
+  send_tops (task, on_top);
 }
 
 /* --- The diff ---------------------------------------------------------------- */
@@ -514,7 +525,6 @@ on_list_for_identities (GObject      *source,
 {
   g_autoptr(GTask) task = user_data;
   CheckData *data = g_task_get_task_data (task);
-  GCancellable *cancellable = g_task_get_cancellable (task);
   GError *error = NULL;
 
   data->sizes = pb_pop3_client_list_finish (PB_POP3_CLIENT (source), result, &error);
@@ -543,13 +553,7 @@ on_list_for_identities (GObject      *source,
     }
 
   data->pending = data->tops->len;
-  for (guint i = 0; i < data->tops->len; i++)
-    {
-      TopItem *item = g_ptr_array_index (data->tops, i);
-
-      pb_pop3_client_top_async (data->client, item->number, 0, cancellable,
-                                on_identity_top, g_object_ref (task));
-    }
+  send_tops (task, on_identity_top);
 }
 
 /* --- STAT + UIDL ------------------------------------------------------------ */
