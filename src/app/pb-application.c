@@ -1192,7 +1192,7 @@ demo_run (PbAccount           *account,
           gpointer             user_data)
 {
   pb_check_run_async (account, state, g_object_get_data (G_OBJECT (account), "pb-demo-password"),
-                      PB_CHECK_DEFAULT_MAX_TOPS, cancellable, callback, user_data);
+                      PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE, cancellable, callback, user_data);
 }
 
 static PbCheckResult *

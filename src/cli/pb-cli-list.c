@@ -150,7 +150,7 @@ pb_cli_list (int    argc,
 
   /* Listing is asking for the headers: no bound on TOPs here. */
   wait = pb_cli_wait_new ();
-  pb_check_run_async (account, state, NULL, G_MAXUINT, NULL, pb_cli_wait_done, wait);
+  pb_check_run_async (account, state, NULL, G_MAXUINT, PB_CHECK_FLAGS_NONE, NULL, pb_cli_wait_done, wait);
   result = pb_check_run_finish (pb_cli_wait_run (wait));
   if (!pb_check_result_get_ok (result))
     {

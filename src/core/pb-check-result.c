@@ -8,6 +8,7 @@ struct _PbCheckResult
 
   char       *account_name;
   GError     *error;          /* NULL when the check completed */
+  GError     *state_error;    /* what loading the state said, or NULL */
   guint       total;
   guint64     size;
   guint       new_count;
@@ -86,6 +87,7 @@ pb_check_result_finalize (GObject *object)
 
   g_free (self->account_name);
   g_clear_error (&self->error);
+  g_clear_error (&self->state_error);
   g_ptr_array_unref (self->new_messages);
   g_ptr_array_unref (self->announced);
 
@@ -149,6 +151,22 @@ pb_check_result_take_error (PbCheckResult *self,
 
   g_clear_error (&self->error);
   self->error = error;
+}
+
+const GError *
+pb_check_result_get_state_error (PbCheckResult *self)
+{
+  g_return_val_if_fail (PB_IS_CHECK_RESULT (self), NULL);
+  return self->state_error;
+}
+
+void
+pb_check_result_take_state_error (PbCheckResult *self,
+                                  GError        *error)
+{
+  g_return_if_fail (PB_IS_CHECK_RESULT (self));
+  g_clear_error (&self->state_error);
+  self->state_error = error;
 }
 
 guint

@@ -25,6 +25,13 @@ gboolean       pb_check_result_get_ok           (PbCheckResult *self);
 const GError  *pb_check_result_get_error        (PbCheckResult *self);
 void           pb_check_result_take_error       (PbCheckResult *self, GError *error);
 
+/* What loading the state said, when the check loaded it (PB_CHECK_LOAD_STATE)
+ * and it was not clean: a damaged file set aside (the check went on from
+ * an empty state, so its messages count as new again) or a file that could
+ * not be read. NULL otherwise; independent of get_ok(). */
+const GError  *pb_check_result_get_state_error  (PbCheckResult *self);
+void           pb_check_result_take_state_error (PbCheckResult *self, GError *error);
+
 /* Messages on the server and their octets (STAT), and how many of them are
  * new (DESIGN.md: not downloaded, not dismissed). Only meaningful when ok. */
 guint          pb_check_result_get_total        (PbCheckResult *self);
@@ -36,7 +43,8 @@ void           pb_check_result_set_counts       (PbCheckResult *self,
                                                  guint          new_count);
 
 /* The new messages, newest first: copies of the state's records at the end
- * of the check. (element-type PbMessageRecord) (transfer none) */
+ * of the check; empty for a PB_CHECK_COUNTS_ONLY check.
+ * (element-type PbMessageRecord) (transfer none) */
 GPtrArray     *pb_check_result_get_new_messages (PbCheckResult *self);
 void           pb_check_result_add_new_message  (PbCheckResult *self,
                                                  const PbMessageRecord *record);

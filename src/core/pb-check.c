@@ -25,8 +25,14 @@ typedef struct {
    * for both. */
   gboolean       password_ready;
   gboolean       connected;
-  gboolean       ended;        /* the result was returned */
+  gboolean       ended;        /* the result is decided */
   guint          max_tops;
+  PbCheckFlags   flags;
+  /* PB_CHECK_LOAD_STATE: the state loads in a worker thread meanwhile; the
+   * listing and the return wait for it. */
+  gboolean       state_loading;
+  gboolean       listing_waiting;
+  gboolean       return_waiting;
   PbPop3Client  *client;       /* owned */
   PbCheckResult *result;       /* owned */
   gint64         started;      /* g_get_monotonic_time () at the start */
@@ -101,6 +107,12 @@ return_result (GTask *task)
   CheckData *data = g_task_get_task_data (task);
 
   data->ended = TRUE;
+  /* The caller gets the state back only once the loading thread let go. */
+  if (data->state_loading)
+    {
+      data->return_waiting = TRUE;
+      return;
+    }
   pb_check_result_set_duration (data->result, g_get_monotonic_time () - data->started);
   g_task_return_pointer (task, g_object_ref (data->result), g_object_unref);
 }
@@ -171,7 +183,8 @@ finish_check (GTask *task)
           record->flags |= PB_MESSAGE_NOTIFIED;
           g_ptr_array_add (announce, record);
         }
-      pb_check_result_add_new_message (data->result, record);
+      if ((data->flags & PB_CHECK_COUNTS_ONLY) == 0)
+        pb_check_result_add_new_message (data->result, record);
     }
   for (guint i = 0; i < announce->len; i++)
     pb_check_result_add_announced (data->result, g_ptr_array_index (announce, i));
@@ -568,6 +581,11 @@ on_listing_done (GTask *task)
       fail (task, g_steal_pointer (&data->batch_error));
       return;
     }
+  if (data->state_loading)
+    {
+      data->listing_waiting = TRUE;  /* on_state_loaded() comes back here */
+      return;
+    }
 
   if (data->no_uidl)
     {
@@ -728,17 +746,78 @@ on_password (GObject      *source,
   authenticate (task);
 }
 
+/* --- Loading the state meanwhile ------------------------------------------ */
+
+/* A fetch killed after renaming files into place left them in its journal:
+ * record them as downloaded first, as the next fetch would, or they would
+ * be shown as new. A failure here is the next fetch's to report; the check
+ * goes on. */
+static void
+recover_fetch_journal (PbState *state)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!pb_fetch_journal_recover_if_idle (state, &error))
+    g_debug ("The download journal was not applied: %s", error->message);
+}
+
+static void
+load_state_in_thread (GTask        *load,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
+{
+  PbState *state = task_data;
+  GError *error = NULL;
+
+  /* A damaged file is set aside and the state starts empty: the check goes
+   * on, and the error only tells the person. */
+  pb_state_load (state, &error);
+  recover_fetch_journal (state);
+  g_task_return_pointer (load, error, (GDestroyNotify) g_error_free);
+}
+
+static void
+on_state_loaded (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  CheckData *data = g_task_get_task_data (task);
+  GError *error = g_task_propagate_pointer (G_TASK (result), NULL);
+
+  data->state_loading = FALSE;
+  if (error != NULL)
+    pb_check_result_take_state_error (data->result, error);
+  if (data->return_waiting)
+    return_result (task);
+  else if (data->listing_waiting)
+    on_listing_done (task);
+}
+
+static void
+load_state (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
+  g_autoptr(GTask) load = g_task_new (NULL, NULL, on_state_loaded, g_object_ref (task));
+
+  g_task_set_source_tag (load, load_state);
+  g_task_set_task_data (load, g_object_ref (data->state), g_object_unref);
+  data->state_loading = TRUE;
+  g_task_run_in_thread (load, load_state_in_thread);
+}
+
 void
 pb_check_run_async (PbAccount           *account,
                     PbState             *state,
                     const char          *password,
                     guint                max_tops,
+                    PbCheckFlags         flags,
                     GCancellable        *cancellable,
                     GAsyncReadyCallback  callback,
                     gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GError) journal_error = NULL;
   CheckData *data;
 
   g_return_if_fail (PB_IS_ACCOUNT (account));
@@ -754,16 +833,15 @@ pb_check_run_async (PbAccount           *account,
   data->account = g_object_ref (account);
   data->state = g_object_ref (state);
   data->max_tops = max_tops;
+  data->flags = flags;
   data->result = pb_check_result_new (pb_account_get_name (account));
   data->started = g_get_monotonic_time ();
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
-  /* A fetch killed after renaming files into place left them in its
-   * journal: record them as downloaded first, as the next fetch would, or
-   * they would be shown as new. A failure here is the next fetch's to
-   * report; the check goes on. */
-  if (!pb_fetch_journal_recover_if_idle (state, &journal_error))
-    g_debug ("The download journal was not applied: %s", journal_error->message);
+  if (flags & PB_CHECK_LOAD_STATE)
+    load_state (task);
+  else
+    recover_fetch_journal (state);
 
   if (password != NULL)
     {

@@ -35,6 +35,20 @@ G_BEGIN_DECLS
 /* More newly seen messages than this are announced with one summary. */
 #define PB_CHECK_STORM_THRESHOLD  10
 
+typedef enum {
+  PB_CHECK_FLAGS_NONE  = 0,
+  /* @state was never loaded: the check loads it in a worker thread while
+   * it connects and logs in (the state is needed only once the UIDL list
+   * is there), and puts what loading said in the result
+   * (pb_check_result_get_state_error). The state is not touched by anyone
+   * else until the check returns. */
+  PB_CHECK_LOAD_STATE  = 1 << 0,
+  /* Only the counts and the announcements: no copy of every new message in
+   * the result (the command line prints counts, and copying 10,000
+   * records was a twentieth of a check). */
+  PB_CHECK_COUNTS_ONLY = 1 << 1,
+} PbCheckFlags;
+
 /* @password: NULL looks it up in the keyring (pb-secrets.h); a caller that
  * has it (tests, `accounts add` probing) passes it and it is wiped after
  * use. The account's timeout applies to connecting and to every response;
@@ -45,6 +59,7 @@ void           pb_check_run_async  (PbAccount           *account,
                                     PbState             *state,
                                     const char          *password,
                                     guint                max_tops,
+                                    PbCheckFlags         flags,
                                     GCancellable        *cancellable,
                                     GAsyncReadyCallback  callback,
                                     gpointer             user_data);

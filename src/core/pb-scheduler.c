@@ -112,7 +112,7 @@ default_run (PbAccount           *account,
              GAsyncReadyCallback  callback,
              gpointer             user_data)
 {
-  pb_check_run_async (account, state, NULL, PB_CHECK_DEFAULT_MAX_TOPS,
+  pb_check_run_async (account, state, NULL, PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE,
                       cancellable, callback, user_data);
 }
 

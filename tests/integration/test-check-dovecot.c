@@ -56,14 +56,21 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
 }
 
 static PbCheckResult *
-check_with (PbAccount *account, PbState *state, const char *password, guint max_tops)
+check_with_flags (PbAccount *account, PbState *state, const char *password, guint max_tops,
+                  PbCheckFlags flags)
 {
   PbCheckResult *result = NULL;
 
-  pb_check_run_async (account, state, password, max_tops, NULL, on_done, &result);
+  pb_check_run_async (account, state, password, max_tops, flags, NULL, on_done, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
   return result;
+}
+
+static PbCheckResult *
+check_with (PbAccount *account, PbState *state, const char *password, guint max_tops)
+{
+  return check_with_flags (account, state, password, max_tops, PB_CHECK_FLAGS_NONE);
 }
 
 static PbCheckResult *
@@ -258,6 +265,70 @@ test_state_survives_restart (Fixture *f, gconstpointer data)
   g_assert_cmpstr (record_at (fresh, 0)->from_name, ==, "Dora");
 }
 
+/* --- The command line's check: the state loads while the check logs in -- */
+
+static void
+test_state_loaded_meanwhile (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbCheckResult) first = NULL;
+  g_autoptr(PbCheckResult) again = NULL;
+  g_autoptr(PbState) unloaded = pb_state_new ("work", NULL);
+  g_autoptr(GError) error = NULL;
+
+  if (f->dovecot == NULL)
+    return;
+  deliver (f, "a@example.org", "one");
+  deliver (f, "a@example.org", "two");
+  deliver (f, "a@example.org", "three");
+  first = check (f);
+  pb_state_lookup (f->state, record_at (pb_check_result_get_new_messages (first), 0)->uidl)->flags |=
+    PB_MESSAGE_DISMISSED;
+  g_assert_true (pb_state_save (f->state, &error));
+  g_assert_no_error (error);
+
+  /* As `popbiff check` runs it: a state never loaded, and counts only. */
+  again = check_with_flags (f->account, unloaded, pb_test_dovecot_get_password (f->dovecot),
+                            PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY);
+  g_assert_no_error ((GError *) pb_check_result_get_error (again));
+  g_assert_null (pb_check_result_get_state_error (again));
+  g_assert_cmpuint (pb_check_result_get_total (again), ==, 3);
+  g_assert_cmpuint (pb_check_result_get_new_count (again), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_announced (again)->len, ==, 0);
+  g_assert_cmpuint (pb_check_result_get_new_messages (again)->len, ==, 0);
+  /* The caller has the loaded state back. */
+  g_assert_cmpuint (pb_state_get_count (unloaded), ==, 3);
+  g_assert_false (pb_state_is_fresh (unloaded));
+}
+
+static void
+test_damaged_state_loaded_meanwhile (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(PbState) unloaded = pb_state_new ("work", NULL);
+  g_autofree char *aside = g_strconcat (pb_state_get_path (unloaded), ".corrupt", NULL);
+  g_autofree char *dir = g_path_get_dirname (pb_state_get_path (unloaded));
+  const GError *state_error;
+
+  if (f->dovecot == NULL)
+    return;
+  deliver (f, "a@example.org", "one");
+  deliver (f, "a@example.org", "two");
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (pb_state_get_path (unloaded), "not a state\n\x01\x02", -1, NULL));
+
+  result = check_with_flags (f->account, unloaded, pb_test_dovecot_get_password (f->dovecot),
+                             PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY);
+  /* The check works; the person is told the state was set aside, and the
+   * messages are announced with one summary, not one by one. */
+  g_assert_no_error ((GError *) pb_check_result_get_error (result));
+  state_error = pb_check_result_get_state_error (result);
+  g_assert_error ((GError *) state_error, PB_CORE_ERROR, PB_CORE_ERROR_STATE);
+  g_assert_true (g_file_test (aside, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_announced (result)->len, ==, 2);
+  g_assert_true (pb_check_result_get_summary_only (result));
+}
+
 /* --- A wrong password: kind "auth", and the scheduler does not retry ---- */
 
 static const char *wrong_password = "not-the-password";
@@ -266,7 +337,7 @@ static void
 run_with_wrong_password (PbAccount *account, PbState *state, GCancellable *cancellable,
                          GAsyncReadyCallback callback, gpointer user_data)
 {
-  pb_check_run_async (account, state, wrong_password, PB_CHECK_DEFAULT_MAX_TOPS,
+  pb_check_run_async (account, state, wrong_password, PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE,
                       cancellable, callback, user_data);
 }
 
@@ -396,6 +467,8 @@ main (int argc, char **argv)
   ADD ("deleted-elsewhere-disappears", test_deleted_elsewhere_disappears);
   ADD ("dismissed-is-not-new", test_dismissed_is_not_new);
   ADD ("state-survives-restart", test_state_survives_restart);
+  ADD ("state-loaded-meanwhile", test_state_loaded_meanwhile);
+  ADD ("damaged-state-loaded-meanwhile", test_damaged_state_loaded_meanwhile);
   ADD ("wrong-password", test_wrong_password);
   ADD ("first-check-of-500-is-one-summary", test_first_check_of_500_is_one_summary);
   ADD ("nothing-new-in-1000", test_nothing_new_in_1000);

@@ -82,7 +82,7 @@ check_against (Fixture      *f,
   pb_account_set_user (account, "alice");
   pb_account_set_timeout (account, 30);
 
-  pb_check_run_async (account, f->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, NULL,
+  pb_check_run_async (account, f->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE, NULL,
                       on_done, &result);
   while (result == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -329,6 +329,47 @@ test_dropped_connection (Fixture *f, gconstpointer data)
   assert_state_untouched (f);
 }
 
+/* A check that fails while its state is still loading (PB_CHECK_LOAD_STATE)
+ * returns only once the loading thread is done with the state: the
+ * caller may use the state as soon as it has the result. A big state and a
+ * closed port make the failure come first. */
+static void
+test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbAccount) account = pb_account_new ("fake");
+  g_autoptr(PbState) unloaded = pb_state_new ("fake", NULL);
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint port;
+
+  for (guint i = 0; i < 50000; i++)
+    {
+      g_autofree char *uidl = g_strdup_printf ("message-%u", i);
+
+      pb_state_ensure (f->state, uidl);
+    }
+  g_assert_true (pb_state_save (f->state, &error));
+  g_assert_no_error (error);
+
+  {
+    g_autoptr(PbFakeServer) closed = pb_fake_server_new ();
+
+    port = pb_fake_server_get_port (closed);
+  }
+  pb_account_set_host (account, "127.0.0.1");
+  pb_account_set_port (account, port);
+  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
+  pb_account_set_user (account, "alice");
+  pb_check_run_async (account, unloaded, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
+                      PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY, NULL, on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+
+  g_assert_cmpstr (kind_of (result), ==, "network");
+  g_assert_null (pb_check_result_get_state_error (result));
+  g_assert_cmpuint (pb_state_get_count (unloaded), ==, 50000);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -345,6 +386,7 @@ main (int argc, char **argv)
   ADD ("hostile-uidl-fails-cleanly", test_hostile_uidl_fails_cleanly);
   ADD ("top-failure-is-per-message", test_top_failure_is_per_message);
   ADD ("dropped-connection", test_dropped_connection);
+  ADD ("failure-waits-for-state-load", test_failure_waits_for_state_load);
 #undef ADD
 
   return g_test_run ();

@@ -544,7 +544,7 @@ test_no_uidl_same_identity_as_check (Fixture       *fixture,
   pb_fake_server_expect (check_server, "QUIT");
   pb_fake_server_send (check_server, "+OK bye");
   pb_account_set_port (fixture->account, pb_fake_server_get_port (check_server));
-  pb_check_run_async (fixture->account, fixture->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
+  pb_check_run_async (fixture->account, fixture->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE,
                       NULL, on_checked, &checked);
   while (checked == NULL)
     g_main_context_iteration (NULL, TRUE);
@@ -701,7 +701,7 @@ check_two (Fixture    *fixture,
   pb_fake_server_send (server, "+OK bye");
 
   pb_account_set_port (fixture->account, pb_fake_server_get_port (server));
-  pb_check_run_async (fixture->account, fixture->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
+  pb_check_run_async (fixture->account, fixture->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE,
                       NULL, on_checked, &checked);
   while (checked == NULL)
     g_main_context_iteration (NULL, TRUE);

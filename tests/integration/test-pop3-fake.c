@@ -693,6 +693,30 @@ test_tls_trusted (void)
   assert_server_happy (server);
 }
 
+/* Account validation only checks a CA file's PEM shape; a block that is no
+ * certificate inside is the connection's to report, naming the file, and
+ * nothing is sent to the server. */
+static void
+test_tls_damaged_ca_file (void)
+{
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ca = g_build_filename (g_get_home_dir (), "damaged-ca.pem", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (g_get_home_dir (), 0700), ==, 0);
+  g_assert_true (g_file_set_contents (ca, "-----BEGIN CERTIFICATE-----\nMAMCAQA=\n-----END CERTIFICATE-----\n",
+                                      -1, NULL));
+  client = pb_pop3_client_new ("localhost", pb_fake_server_get_port (server), PB_POP3_SECURITY_TLS);
+  pb_pop3_client_set_timeout (client, 10);
+  pb_pop3_client_set_ca_file (client, ca);
+
+  g_assert_false (connect_sync (client, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE);
+  g_assert_nonnull (strstr (error->message, ca));
+  g_assert_false (pb_fake_server_received_prefix (server, ""));
+}
+
 static void
 assert_rejected (const char           *pem,
                  const char           *key,
@@ -1454,6 +1478,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/stls-injection", test_stls_injection);
   g_test_add_func ("/pop3/fake/stls-capa-again", test_stls_success_asks_capa_again);
   g_test_add_func ("/pop3/fake/tls-trusted", test_tls_trusted);
+  g_test_add_func ("/pop3/fake/tls-damaged-ca-file", test_tls_damaged_ca_file);
   g_test_add_func ("/pop3/fake/tls-wrong-host", test_tls_wrong_host);
   g_test_add_func ("/pop3/fake/tls-unknown-ca", test_tls_unknown_ca);
   g_test_add_func ("/pop3/fake/tls-expired", test_tls_expired);

@@ -253,6 +253,19 @@ static void ca_not_pem (PbAccount *a)
   g_assert_true (g_file_set_contents (path, "hello\n", -1, NULL));
   pb_account_set_ca_file (a, path);
 }
+/* A key where the certificate should be, and a block that is not DER. */
+static void ca_private_key (PbAccount *a)
+{
+  g_autofree char *path = g_build_filename (home_dir (), "key.pem", NULL);
+  g_assert_true (g_file_set_contents (path, "-----BEGIN PRIVATE KEY-----\nMIIBVAIBADANBgkqhkiG9w0BAQEFAASCAT4wggE6AgEAAkEA\n-----END PRIVATE KEY-----\n", -1, NULL));
+  pb_account_set_ca_file (a, path);
+}
+static void ca_not_der (PbAccount *a)
+{
+  g_autofree char *path = g_build_filename (home_dir (), "not-der.pem", NULL);
+  g_assert_true (g_file_set_contents (path, "-----BEGIN CERTIFICATE-----\naGVsbG8gd29ybGQ=\n-----END CERTIFICATE-----\n", -1, NULL));
+  pb_account_set_ca_file (a, path);
+}
 static void folder_relative (PbAccount *a) { pb_account_set_folder (a, "Mail/work"); }
 static void folder_under_file (PbAccount *a)
 {
@@ -287,6 +300,8 @@ static const struct {
   { "ca-missing", ca_missing, "CA file" },
   { "ca-directory", ca_directory, "CA file" },
   { "ca-not-pem", ca_not_pem, "CA file" },
+  { "ca-private-key", ca_private_key, "CA file" },
+  { "ca-not-der", ca_not_der, "CA file" },
   { "folder-relative", folder_relative, "folder" },
   { "folder-under-file", folder_under_file, "folder" },
 };
