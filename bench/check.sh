@@ -2,7 +2,12 @@
 # `popbiff check` against its peer, on one Dovecot mailbox of 10,000
 # messages (about 60 MiB), over implicit TLS on 127.0.0.1, in one run:
 #
-#   nothing new:         popbiff check (state up to date)  vs  mpop -s
+#   nothing new:         popbiff check (state up to date)  vs  mpop -s (its
+#                        UIDL file up to date too), twice: like for like
+#                        (SCRAM-SHA-256, the mechanism popbiff's "auto"
+#                        picks here, and the password from the keyring),
+#                        and as mpop's own defaults choose (PLAIN, the
+#                        password from a command)
 #   first check:         popbiff check with no state (10,000 new, headers of
 #                        the newest fetched, one summary notification)
 #   20 accounts vs 1:    popbiff check of 20 accounts on that mailbox at once
@@ -37,6 +42,13 @@ bench_start_dovecot "$count" "$size"
 popbiff=$build/src/popbiff
 state_dir=${XDG_STATE_HOME:-$HOME/.local/state}/popbiff
 bench_mpoprc "$results/mpoprc" "$results/mpop-maildir" "$results/mpop-uidls"
+# Like for like: the same mechanism as popbiff and the password from the
+# same keyring (mpop looks it up by host, service and user).
+sed -e '/^passwordeval/d' -e 's/^auth on$/auth scram-sha-256/' \
+  "$results/mpoprc" > "$results/mpoprc-keyring"
+chmod 600 "$results/mpoprc-keyring"
+printf '%s' "$PB_PASSWORD" |
+  secret-tool store --label=mpop host 127.0.0.1 service pop3 user "$PB_DOVECOT_USER"
 
 add_account () {
   printf '%s\n' "$PB_PASSWORD" |
@@ -67,8 +79,12 @@ settle () {
   echo "$0: the state still changes after 100 checks" >&2
 }
 
-# Dovecot indexes the new mailbox at its first login.
-mpop -C "$results/mpoprc" -s bench
+# Dovecot indexes the new mailbox at its first login. "Nothing new" for
+# mpop means a UIDL file that knows every message, as after it downloaded
+# them (keep on: nothing is deleted); an empty one would spare it reading
+# 10,000 UIDLs that popbiff's state has to read.
+mpop -C "$results/mpoprc" -q bench
+mpop -C "$results/mpoprc-keyring" -s bench
 "$popbiff" check --json bench
 echo "Checking until every account's state is complete…" >&2
 settle bench
@@ -85,7 +101,8 @@ settle bench $many
 echo "== nothing new ($runs runs)" >&2
 bench_hyperfine "$results/idle.json" \
   -n "popbiff check, nothing new" "$popbiff check bench" \
-  -n "mpop -s" "mpop -C $results/mpoprc -q -s bench"
+  -n "mpop -s, SCRAM + keyring" "mpop -C $results/mpoprc-keyring -q -s bench" \
+  -n "mpop -s, PLAIN + command" "mpop -C $results/mpoprc -q -s bench"
 
 echo "== first check, no state ($runs runs)" >&2
 bench_hyperfine "$results/first.json" \
@@ -109,7 +126,7 @@ bench_hyperfine "$results/many.json" \
 
 echo "== peak RSS" >&2
 bench_rss "popbiff check, nothing new" "$popbiff check bench"
-bench_rss "mpop -s" "mpop -C $results/mpoprc -q -s bench"
+bench_rss "mpop -s, SCRAM + keyring" "mpop -C $results/mpoprc-keyring -q -s bench"
 bench_rss "popbiff check, first (no state)" "rm -f $state_dir/bench.state; $popbiff check bench"
 bench_rss "popbiff check, 20 accounts" "$popbiff check$many"
 
@@ -136,7 +153,8 @@ octets=$(du -sb "$PB_DOVECOT_MAILDIR" | cut -f1)
 python3 "$top/bench/summarize.py" \
   "popbiff check: $count messages, $((octets / 1048576)) MiB in the Maildir, Dovecot ($dovecot_processes processes) on 127.0.0.1, implicit TLS" \
   "$results/rss.tsv" "$results/idle.json" "$results/first.json" "$results/many.json" -- \
-  "nothing new: popbiff / mpop -s=popbiff check, nothing new/mpop -s<=1.0" \
+  "nothing new: popbiff / mpop -s like for like=popbiff check, nothing new/mpop -s, SCRAM + keyring<=1.0" \
+  "nothing new: popbiff / mpop -s PLAIN + command=popbiff check, nothing new/mpop -s, PLAIN + command<=1.0" \
   "20 accounts / 1=popbiff check, 20 accounts/popbiff check, 1 account<=2.0" \
   "the server's share: minimal 20 / 1=minimal stat+uidl, 20 at once/minimal stat+uidl, 1"
 echo
