@@ -669,6 +669,36 @@ make_line (const char *format,
   return g_strconcat (text, "\r\n", NULL);
 }
 
+/* ---- async steps and the connection they belong to ---------------------- */
+
+/* What an async step (a read, connecting, the handshake, preparing TLS)
+ * holds until it completes: a reference to the session and the generation
+ * of the connection it was started for. A step that completes after the
+ * session moved on (closed, failed, connected again) does nothing. */
+static gpointer
+hold_generation (PbPop3Client *self)
+{
+  gpointer *data = g_new (gpointer, 2);
+
+  data[0] = g_object_ref (self);
+  data[1] = GUINT_TO_POINTER (self->generation);
+  return data;
+}
+
+/* Ends the hold: returns the session (the caller owns that reference) and
+ * whether the step still belongs to the current connection. */
+static PbPop3Client *
+release_generation (gpointer  held,
+                    gboolean *current)
+{
+  gpointer *data = held;
+  PbPop3Client *self = data[0];
+
+  *current = GPOINTER_TO_UINT (data[1]) == self->generation;
+  g_free (data);
+  return self;
+}
+
 /* ---- reading responses ----------------------------------------------- */
 
 static void
@@ -678,16 +708,13 @@ on_read_done (GObject      *source,
 {
   g_autoptr(PbPop3Client) self = NULL;
   g_autoptr(GError) error = NULL;
-  gpointer *data = user_data;
-  guint generation;
+  gboolean current;
   gssize n;
 
-  self = data[0];
-  generation = GPOINTER_TO_UINT (data[1]);
-  g_free (data);
+  self = release_generation (user_data, &current);
 
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
-  if (generation != self->generation)
+  if (!current)
     return;
   self->reading = FALSE;
   update_timer (self);
@@ -731,8 +758,6 @@ on_read_done (GObject      *source,
 static void
 schedule_read (PbPop3Client *self)
 {
-  gpointer *data;
-
   if (self->reading || self->paused || self->input == NULL ||
       g_queue_is_empty (&self->in_flight) ||
       self->buffer_start < self->buffer_end)
@@ -740,12 +765,9 @@ schedule_read (PbPop3Client *self)
 
   self->reading = TRUE;
   update_timer (self);
-  data = g_new (gpointer, 2);
-  data[0] = g_object_ref (self);
-  data[1] = GUINT_TO_POINTER (self->generation);
   g_input_stream_read_async (self->input, self->buffer, READ_BUFFER_SIZE,
                              G_PRIORITY_DEFAULT, self->io_cancellable,
-                             on_read_done, data);
+                             on_read_done, hold_generation (self));
 }
 
 static void
@@ -1251,15 +1273,12 @@ on_handshake_done (GObject      *source,
   g_autoptr(PbPop3Client) self = NULL;
   g_autoptr(GError) error = NULL;
   GTlsConnection *tls = G_TLS_CONNECTION (source);
-  gpointer *data = user_data;
-  guint generation;
+  gboolean current;
 
-  self = data[0];
-  generation = GPOINTER_TO_UINT (data[1]);
-  g_free (data);
+  self = release_generation (user_data, &current);
 
   g_tls_connection_handshake_finish (tls, result, &error);
-  if (generation != self->generation)
+  if (!current)
     return;
   self->connecting = FALSE;
   update_timer (self);
@@ -1329,7 +1348,6 @@ start_tls (PbPop3Client *self)
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnectable) identity = NULL;
   g_autoptr(GIOStream) tls = NULL;
-  gpointer *data;
 
   /* The server identity is always set, so the certificate is checked
    * against the host name the person typed. */
@@ -1351,11 +1369,9 @@ start_tls (PbPop3Client *self)
   self->certificate_pinned = FALSE;
   self->connecting = TRUE;
   update_timer (self);
-  data = g_new (gpointer, 2);
-  data[0] = g_object_ref (self);
-  data[1] = GUINT_TO_POINTER (self->generation);
   g_tls_connection_handshake_async (G_TLS_CONNECTION (tls), G_PRIORITY_DEFAULT,
-                                    self->io_cancellable, on_handshake_done, data);
+                                    self->io_cancellable, on_handshake_done,
+                                    hold_generation (self));
 }
 
 /* The handshake starts once prepare_tls() is done, which it almost always
@@ -1381,15 +1397,12 @@ on_tls_prepared (GObject      *source,
   g_autoptr(PbPop3Client) self = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GTlsDatabase) database = NULL;
-  gpointer *data = user_data;
-  guint generation;
+  gboolean current;
 
-  self = data[0];
-  generation = GPOINTER_TO_UINT (data[1]);
-  g_free (data);
+  self = release_generation (user_data, &current);
 
   database = g_task_propagate_pointer (G_TASK (result), &error);
-  if (generation != self->generation || connect_failed_meanwhile (self))
+  if (!current || connect_failed_meanwhile (self))
     return;
   if (error != NULL)
     {
@@ -1464,17 +1477,13 @@ static void
 prepare_tls (PbPop3Client *self)
 {
   g_autoptr(GTask) task = NULL;
-  gpointer *data;
 
   self->tls_prepared = self->tls_waiting = FALSE;
   g_clear_object (&self->ca_database);
   if (self->security == PB_POP3_SECURITY_NONE)
     return;
 
-  data = g_new (gpointer, 2);
-  data[0] = g_object_ref (self);
-  data[1] = GUINT_TO_POINTER (self->generation);
-  task = g_task_new (NULL, NULL, on_tls_prepared, data);
+  task = g_task_new (NULL, NULL, on_tls_prepared, hold_generation (self));
   g_task_set_source_tag (task, prepare_tls);
   g_task_set_task_data (task, g_strdup (self->ca_file), g_free);
   g_task_run_in_thread (task, prepare_tls_in_thread);
@@ -1635,15 +1644,12 @@ on_connected (GObject      *source,
   g_autoptr(PbPop3Client) self = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GSocketConnection) connection = NULL;
-  gpointer *data = user_data;
-  guint generation;
+  gboolean current;
 
-  self = data[0];
-  generation = GPOINTER_TO_UINT (data[1]);
-  g_free (data);
+  self = release_generation (user_data, &current);
 
   connection = g_socket_client_connect_finish (G_SOCKET_CLIENT (source), result, &error);
-  if (generation != self->generation)
+  if (!current)
     return;
   self->connecting = FALSE;
   update_timer (self);
@@ -1688,7 +1694,6 @@ pb_pop3_client_connect_async (PbPop3Client        *self,
   g_autoptr(GSocketClient) client = NULL;
   g_autoptr(GSocketConnectable) address = NULL;
   g_autofree char *normalized_pin = NULL;
-  gpointer *data;
 
   g_return_if_fail (PB_IS_POP3_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
@@ -1744,10 +1749,8 @@ pb_pop3_client_connect_async (PbPop3Client        *self,
 
   self->connecting = TRUE;
   update_timer (self);
-  data = g_new (gpointer, 2);
-  data[0] = g_object_ref (self);
-  data[1] = GUINT_TO_POINTER (self->generation);
-  g_socket_client_connect_async (client, address, self->io_cancellable, on_connected, data);
+  g_socket_client_connect_async (client, address, self->io_cancellable, on_connected,
+                                 hold_generation (self));
 }
 
 gboolean
