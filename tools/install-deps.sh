@@ -7,7 +7,7 @@ PACKAGES="
   meson ninja-build pkg-config gcc clang libclang-rt-14-dev
   libglib2.0-dev libglib2.0-bin glib-networking
   libgtk-3-dev libsecret-1-dev libsecret-tools
-  libgsasl-dev libgmime-3.0-dev libjson-glib-dev libgnutls28-dev
+  libgsasl-dev libgmime-3.0-dev libjson-glib-dev libgnutls28-dev nettle-dev
   libayatana-appindicator3-dev
   gettext itstool desktop-file-utils appstream groff-base
   dovecot-core dovecot-pop3d openssl gnutls-bin

@@ -3,6 +3,7 @@
 #include <glib/gi18n.h>
 #include <gsasl.h>
 #include <json-glib/json-glib.h>
+#include <nettle/pbkdf2.h>
 #include <string.h>
 
 #include "pb-pop3-error.h"
@@ -27,6 +28,78 @@ struct _PbPop3Sasl {
   char         *server_error;
 };
 
+gboolean
+pb_pop3_sasl_salted_password (gboolean     sha256,
+                              const char  *password,
+                              const guint8 *salt,
+                              gsize        salt_len,
+                              guint        iterations,
+                              guint8      *out)
+{
+  char *prepared = NULL;
+
+  /* The password as SCRAM hashes it (RFC 5802 section 2.2), with the
+   * flags GNU SASL's own computation uses. */
+  if (gsasl_saslprep (password, GSASL_ALLOW_UNASSIGNED, &prepared, NULL) != GSASL_OK)
+    return FALSE;
+  if (sha256)
+    pbkdf2_hmac_sha256 (strlen (prepared), (const guint8 *) prepared, iterations,
+                        salt_len, salt, 32, out);
+  else
+    pbkdf2_hmac_sha1 (strlen (prepared), (const guint8 *) prepared, iterations,
+                      salt_len, salt, 20, out);
+  memset (prepared, 0, strlen (prepared));
+  gsasl_free (prepared);
+  return TRUE;
+}
+
+/* GNU SASL asks its callback for SCRAM's SaltedPassword before deriving it
+ * from the password itself. Its derivation is plain C SHA; Nettle's
+ * (the one GnuTLS uses) keeps the HMAC state between iterations and uses
+ * the processor's SHA instructions: 0.6 ms instead of 3.6 ms for 4096
+ * iterations, on the path of every login. Anything else: GNU SASL's
+ * default. */
+static int
+on_gsasl_property (Gsasl          *context,
+                   Gsasl_session  *session,
+                   Gsasl_property  property)
+{
+  const char *mechanism = gsasl_mechanism_name (session);
+  const char *password = gsasl_property_fast (session, GSASL_PASSWORD);
+  const char *salt64 = gsasl_property_fast (session, GSASL_SCRAM_SALT);
+  const char *iter_text = gsasl_property_fast (session, GSASL_SCRAM_ITER);
+  gboolean sha256;
+  g_autofree guint8 *salt = NULL;
+  gsize salt_len;
+  guint64 iterations;
+  guint8 salted[32];
+  char hex[2 * sizeof salted + 1];
+  gsize len;
+
+  if (property != GSASL_SCRAM_SALTED_PASSWORD || mechanism == NULL ||
+      password == NULL || salt64 == NULL || iter_text == NULL)
+    return GSASL_NO_CALLBACK;
+  if (g_str_equal (mechanism, "SCRAM-SHA-256"))
+    sha256 = TRUE;
+  else if (g_str_equal (mechanism, "SCRAM-SHA-1"))
+    sha256 = FALSE;
+  else
+    return GSASL_NO_CALLBACK;
+  if (!g_ascii_string_to_unsigned (iter_text, 10, 1, G_MAXUINT, &iterations, NULL))
+    return GSASL_NO_CALLBACK;
+
+  salt = g_base64_decode (salt64, &salt_len);
+  if (!pb_pop3_sasl_salted_password (sha256, password, salt, salt_len, (guint) iterations, salted))
+    return GSASL_NO_CALLBACK;
+  len = sha256 ? 32 : 20;
+  for (gsize i = 0; i < len; i++)
+    g_snprintf (hex + 2 * i, 3, "%02x", salted[i]);
+  gsasl_property_set (session, GSASL_SCRAM_SALTED_PASSWORD, hex);
+  memset (salted, 0, sizeof salted);
+  memset (hex, 0, sizeof hex);
+  return GSASL_OK;
+}
+
 /* One library context for the process: gsasl_init() loads the mechanism
  * table once, and sessions are independent. */
 static Gsasl *
@@ -39,6 +112,8 @@ get_gsasl (GError **error)
   if (g_once_init_enter (&initialized))
     {
       init_rc = gsasl_init (&context);
+      if (init_rc == GSASL_OK)
+        gsasl_callback_set (context, on_gsasl_property);
       g_once_init_leave (&initialized, 1);
     }
   if (init_rc != GSASL_OK)

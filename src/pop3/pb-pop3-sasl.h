@@ -46,6 +46,16 @@ gboolean    pb_pop3_sasl_is_complete    (PbPop3Sasl  *sasl);
  * last step authenticates the server). */
 gboolean    pb_pop3_sasl_needs_completion (PbPop3Sasl *sasl);
 
+/* SCRAM's SaltedPassword (RFC 5802): PBKDF2 over the SASLprep'd password,
+ * with HMAC-SHA-256 (32 octets into @out) or HMAC-SHA-1 (20). FALSE if
+ * the password cannot be prepared. What GNU SASL computes, faster. */
+gboolean    pb_pop3_sasl_salted_password (gboolean      sha256,
+                                          const char   *password,
+                                          const guint8 *salt,
+                                          gsize         salt_len,
+                                          guint         iterations,
+                                          guint8       *out);
+
 /* For XOAUTH2/OAUTHBEARER after an error challenge: the server's reason
  * (the JSON "status"), or NULL. */
 const char *pb_pop3_sasl_get_server_error (PbPop3Sasl *sasl);
