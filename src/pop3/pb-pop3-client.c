@@ -1404,6 +1404,11 @@ on_tls_prepared (GObject      *source,
   database = g_task_propagate_pointer (G_TASK (result), &error);
   if (!current || connect_failed_meanwhile (self))
     return;
+  if (error != NULL && error->domain == PB_POP3_ERROR)
+    {
+      connect_fail (self, g_steal_pointer (&error));
+      return;
+    }
   if (error != NULL)
     {
       connect_fail (self, g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE,
@@ -1455,7 +1460,12 @@ prepare_tls_in_thread (GTask        *task,
   GError *error = NULL;
 
   keep_tls_module_loaded ();
-  g_tls_backend_get_default ();
+  if (!g_tls_backend_supports_tls (g_tls_backend_get_default ()))
+    {
+      g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_TLS,
+                               _("TLS is not available on this computer. Install glib-networking."));
+      return;
+    }
   if (ca_file == NULL)
     {
       g_task_return_pointer (task, NULL, NULL);

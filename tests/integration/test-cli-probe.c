@@ -328,6 +328,39 @@ test_connection_refused (void)
   g_assert_nonnull (strstr (run->err, "Check the host name"));
 }
 
+/* Without a TLS backend (glib-networking missing) the person is told what
+ * to install, whether or not the account has a CA file. The listener
+ * never answers: the kernel completes the TCP handshake on its own. */
+static void
+test_no_tls_backend (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *port = NULL;
+
+  g_assert_true (g_socket_listener_add_address (listener, address, G_SOCKET_TYPE_STREAM,
+                                                G_SOCKET_PROTOCOL_TCP, NULL, &bound, &error));
+  g_assert_no_error (error);
+  port = g_strdup_printf ("%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+
+  g_setenv ("GIO_MODULE_DIR", "/nonexistent", TRUE);
+  for (guint with_ca = 0; with_ca <= 1; with_ca++)
+    {
+      g_autoptr(ProbeRun) run = NULL;
+
+      if (with_ca && certs == NULL)
+        continue;
+      run = with_ca ? run_probe ("", "127.0.0.1", "--port", port, "--ca-file", certs->ca_pem, NULL)
+                    : run_probe ("", "127.0.0.1", "--port", port, NULL);
+      g_assert_cmpint (run->status, ==, 1);
+      g_assert_nonnull (strstr (run->err, "Install glib-networking"));
+    }
+  g_unsetenv ("GIO_MODULE_DIR");
+}
+
 static void
 test_wrong_command_lines (void)
 {
@@ -383,6 +416,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/probe/json-certificate-rejected", test_json_certificate_rejected);
   g_test_add_func ("/cli/probe/human-output", test_human_output);
   g_test_add_func ("/cli/probe/connection-refused", test_connection_refused);
+  g_test_add_func ("/cli/probe/no-tls-backend", test_no_tls_backend);
   g_test_add_func ("/cli/probe/wrong-command-lines", test_wrong_command_lines);
 
   status = g_test_run ();
