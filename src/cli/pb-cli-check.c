@@ -40,10 +40,9 @@ on_check_done (GObject      *source,
 
 /* Runs every job at once (one session per account) and waits for all.
  *
- * Each check loads its own state in a worker thread while it looks up the
- * password and connects: a state is a line per message, about 5 ms of
- * parsing for 10,000 messages, and is needed only once the server's UIDL
- * list is there. The command prints counts, so the checks do not copy
+ * Each check loads its own state in a worker thread while it logs in: a
+ * state is a line per message, about 5 ms of parsing for 10,000 messages,
+ * and is needed only once the server's UIDL list is there. The command prints counts, so the checks do not copy
  * the new messages into their results. */
 static void
 run_checks (GPtrArray *jobs,

@@ -645,6 +645,8 @@ on_uidl (GObject      *source,
 
 /* --- Login --------------------------------------------------------------- */
 
+static void load_state (GTask *task);
+
 static void
 on_authenticated (GObject      *source,
                   GAsyncResult *result,
@@ -677,6 +679,12 @@ authenticate (GTask *task)
 
   if (!data->password_ready || !data->connected)
     return;
+  /* The state is needed once the UIDL list is in, a login and three
+   * replies from now; loading it meanwhile, not from the start, leaves the
+   * processors to the keyring lookup and the TLS handshake, which the login
+   * waits for, and loads nothing when either fails. */
+  if (data->flags & PB_CHECK_LOAD_STATE)
+    load_state (task);
   pb_pop3_client_authenticate_async (data->client,
                                      pb_account_get_user (data->account),
                                      data->password,
@@ -838,9 +846,7 @@ pb_check_run_async (PbAccount           *account,
   data->started = g_get_monotonic_time ();
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
 
-  if (flags & PB_CHECK_LOAD_STATE)
-    load_state (task);
-  else
+  if ((flags & PB_CHECK_LOAD_STATE) == 0)
     recover_fetch_journal (state);
 
   if (password != NULL)

@@ -37,11 +37,12 @@ G_BEGIN_DECLS
 
 typedef enum {
   PB_CHECK_FLAGS_NONE  = 0,
-  /* @state was never loaded: the check loads it in a worker thread while
-   * it connects and logs in (the state is needed only once the UIDL list
-   * is there), and puts what loading said in the result
-   * (pb_check_result_get_state_error). The state is not touched by anyone
-   * else until the check returns. */
+  /* @state was never loaded: once the password and the connection are
+   * there, the check loads it in a worker thread while it logs in (the
+   * state is needed only once the UIDL list is in), and puts what loading
+   * said in the result (pb_check_result_get_state_error). A check that
+   * fails before logging in leaves it unloaded. Nobody else may touch the
+   * state until the check returns. */
   PB_CHECK_LOAD_STATE  = 1 << 0,
   /* Only the counts and the announcements: no copy of every new message in
    * the result (the command line prints counts, and copying 10,000

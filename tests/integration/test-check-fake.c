@@ -331,16 +331,18 @@ test_dropped_connection (Fixture *f, gconstpointer data)
 
 /* A check that fails while its state is still loading (PB_CHECK_LOAD_STATE)
  * returns only once the loading thread is done with the state: the
- * caller may use the state as soon as it has the result. A big state and a
- * closed port make the failure come first. */
+ * caller may use the state as soon as it has the result. The load starts
+ * at login; a big state and a connection dropped right after make the
+ * failure come first. */
 static void
 test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
 {
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
   g_autoptr(PbAccount) account = pb_account_new ("fake");
   g_autoptr(PbState) unloaded = pb_state_new ("fake", NULL);
   g_autoptr(PbCheckResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  guint port;
+  g_autofree char *problems = NULL;
 
   for (guint i = 0; i < 50000; i++)
     {
@@ -351,11 +353,45 @@ test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
   g_assert_true (pb_state_save (f->state, &error));
   g_assert_no_error (error);
 
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_drop (server);
+  pb_account_set_host (account, "127.0.0.1");
+  pb_account_set_port (account, pb_fake_server_get_port (server));
+  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
+  pb_account_set_auth (account, PB_POP3_AUTH_USER);
+  pb_account_set_user (account, "alice");
+  pb_account_set_timeout (account, 30);
+  pb_check_run_async (account, unloaded, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
+                      PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY, NULL, on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_cmpstr (kind_of (result), ==, "network");
+  g_assert_null (pb_check_result_get_state_error (result));
+  g_assert_cmpuint (pb_state_get_count (unloaded), ==, 50000);
+}
+
+/* A check that cannot even try to log in (here: nobody listens) does not
+ * load the state at all. */
+static void
+test_no_login_no_state_load (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbAccount) account = pb_account_new ("fake");
+  g_autoptr(PbState) unloaded = pb_state_new ("fake", NULL);
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  guint port;
+
+  pb_state_ensure (f->state, "message-1");
+  g_assert_true (pb_state_save (f->state, &error));
   {
     g_autoptr(PbFakeServer) closed = pb_fake_server_new ();
 
     port = pb_fake_server_get_port (closed);
   }
+
   pb_account_set_host (account, "127.0.0.1");
   pb_account_set_port (account, port);
   pb_account_set_security (account, PB_POP3_SECURITY_NONE);
@@ -366,8 +402,7 @@ test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
     g_main_context_iteration (NULL, TRUE);
 
   g_assert_cmpstr (kind_of (result), ==, "network");
-  g_assert_null (pb_check_result_get_state_error (result));
-  g_assert_cmpuint (pb_state_get_count (unloaded), ==, 50000);
+  g_assert_cmpuint (pb_state_get_count (unloaded), ==, 0);
 }
 
 int
@@ -387,6 +422,7 @@ main (int argc, char **argv)
   ADD ("top-failure-is-per-message", test_top_failure_is_per_message);
   ADD ("dropped-connection", test_dropped_connection);
   ADD ("failure-waits-for-state-load", test_failure_waits_for_state_load);
+  ADD ("no-login-no-state-load", test_no_login_no_state_load);
 #undef ADD
 
   return g_test_run ();
