@@ -5,6 +5,7 @@
 #include <gsasl.h>
 #include <string.h>
 
+#include "pop3/pb-pop3-error.h"
 #include "pop3/pb-pop3-sasl.h"
 #include "pb-test-util.h"
 
@@ -124,6 +125,46 @@ test_scram_wrong_password_is_refused (void)
   g_assert_false (exchange ("not-the-password", "Pb-test-secret-7"));
 }
 
+/* A server-first message asking for 2^32 - 1 iterations would block the
+ * program for minutes: the login stops at once, saying why. */
+static void
+test_scram_absurd_iterations_refused (void)
+{
+  g_autoptr(GError) error = NULL;
+  PbPop3Sasl *client = pb_pop3_sasl_new ("SCRAM-SHA-256", "alice", "Pb-test-secret-7",
+                                         "localhost", 110, &error);
+  char *first = NULL;
+  char *second = NULL;
+  g_autofree guchar *decoded = NULL;
+  g_autofree char *client_first = NULL;
+  const char *nonce;
+  g_autofree char *server_first = NULL;
+  g_autofree char *challenge = NULL;
+  gsize len;
+  gint64 started;
+
+  g_assert_no_error (error);
+  g_assert_true (pb_pop3_sasl_step (client, NULL, &first, &error));
+  /* "n,,n=alice,r=NONCE" */
+  decoded = g_base64_decode (first, &len);
+  client_first = g_strndup ((const char *) decoded, len);
+  nonce = strstr (client_first, ",r=");
+  g_assert_nonnull (nonce);
+  nonce += 3;
+  server_first = g_strdup_printf ("r=%sSERVER,s=c2FsdHNhbHQ=,i=4294967295", nonce);
+  challenge = g_base64_encode ((const guchar *) server_first, strlen (server_first));
+
+  started = g_get_monotonic_time ();
+  g_assert_false (pb_pop3_sasl_step (client, challenge, &second, &error));
+  g_assert_cmpint (g_get_monotonic_time () - started, <, G_USEC_PER_SEC);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL);
+  g_assert_nonnull (strstr (error->message, "4294967295"));
+  g_assert_null (second);
+
+  pb_pop3_sasl_free_response (first);
+  pb_pop3_sasl_free (client);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -132,6 +173,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/sasl/salted-password-matches-gnu-sasl", test_salted_password_matches_gnu_sasl);
   g_test_add_func ("/pop3/sasl/scram-against-gnu-sasl-server", test_scram_against_gnu_sasl_server);
   g_test_add_func ("/pop3/sasl/scram-wrong-password-is-refused", test_scram_wrong_password_is_refused);
+  g_test_add_func ("/pop3/sasl/scram-absurd-iterations-refused", test_scram_absurd_iterations_refused);
 
   return g_test_run ();
 }
