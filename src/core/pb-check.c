@@ -164,15 +164,17 @@ finish_check (GTask *task)
   guint new_count = 0;
   guint unsummarized = 0;
   g_autoptr(GPtrArray) announce = g_ptr_array_new ();
+  g_autoptr(GPtrArray) records = pb_state_list (data->state);
   g_autoptr(GError) error = NULL;
 
-  /* Newest first: the highest message number is the latest arrival. */
-  for (guint i = data->order->len; i > 0; i--)
+  /* Newest first: the highest message number is the latest arrival. The
+   * diff left the state's records in the server's order, one per message,
+   * so no UIDL needs looking up again. */
+  for (guint i = records->len; i > 0; i--)
     {
-      const char *uidl = g_ptr_array_index (data->order, i - 1);
-      PbMessageRecord *record = uidl != NULL ? pb_state_lookup (data->state, uidl) : NULL;
+      PbMessageRecord *record = g_ptr_array_index (records, i - 1);
 
-      if (record == NULL || !pb_message_record_is_new (record))
+      if (!pb_message_record_is_new (record))
         continue;
       new_count++;
       if ((record->flags & PB_MESSAGE_SUMMARIZED) == 0)
