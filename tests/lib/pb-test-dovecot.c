@@ -16,6 +16,7 @@
 
 #include "pb-test-certs.h"
 #include "pb-test-dovecot.h"
+#include "pb-test-introspection.h"
 #include "pb-test-mail.h"
 #include "pb-test-util.h"
 
@@ -48,6 +49,10 @@ struct _PbTestDovecot {
   GPid         pid;          /* also the process group id */
   gboolean     detached;
   PbTestDovecotProcesses processes;
+  /* pb_test_dovecot_start_oauth2() only: the endpoint the oauth2 passdb
+   * asks, and the passdb's configuration file. NULL otherwise. */
+  PbTestIntrospection *introspection;
+  char        *oauth2_conf_path;
 };
 
 /* Which accounts Dovecot's processes run as. As root, Dovecot refuses root
@@ -223,6 +228,8 @@ write_config (PbTestDovecot  *self,
   g_autofree char *state_dir = g_build_filename (self->dir, "state", NULL);
   g_autofree char *mail_root = g_build_filename (self->dir, "mail", NULL);
   g_autofree char *conf = NULL;
+  g_autofree char *oauth2_passdb = NULL;
+  gboolean oauth2 = self->oauth2_conf_path != NULL;
 
   /* Dovecot makes base_dir itself; a leftover from an attempt on other
    * ports must go, or it sees a stale master.pid. */
@@ -233,6 +240,16 @@ write_config (PbTestDovecot  *self,
                    "Cannot create %s: %s", state_dir, g_strerror (errno));
       return FALSE;
     }
+
+  /* Tokens go to the oauth2 passdb only, and passwords to the
+   * passwd-file only: a token is never compared with a password, nor a
+   * password sent to the introspection endpoint. */
+  if (oauth2)
+    oauth2_passdb = g_strdup_printf ("passdb {\n"
+                                     "  driver = oauth2\n"
+                                     "  mechanisms = xoauth2 oauthbearer\n"
+                                     "  args = %s\n"
+                                     "}\n", self->oauth2_conf_path);
 
   conf = g_strdup_printf (
     "# Written by tests/lib/pb-test-dovecot.c for one test run. No system\n"
@@ -255,7 +272,7 @@ write_config (PbTestDovecot  *self,
     "pop3_uidl_format = %%08Xu%%08Xv\n"
     /* Plaintext passwords, so every mechanism works; cleartext auth is
      * allowed on the plain port for the security=none tests. */
-    "auth_mechanisms = plain login cram-md5 scram-sha-256 apop\n"
+    "auth_mechanisms = plain login cram-md5 scram-sha-256 apop%s\n"
     "disable_plaintext_auth = no\n"
     /* Wrong-password tests must not slow down the next login: no failure
      * delay beyond Dovecot's 0.5 s tick, and no per-IP penalty (the auth
@@ -274,8 +291,10 @@ write_config (PbTestDovecot  *self,
      * new file is read when first needed. */
     "passdb {\n"
     "  driver = passwd-file\n"
+    "%s"
     "  args = scheme=PLAIN username_format=%%u %s/%%u\n"
     "}\n"
+    "%s"
     "userdb {\n"
     "  driver = passwd-file\n"
     "  args = username_format=%%u %s/%%u\n"
@@ -300,7 +319,10 @@ write_config (PbTestDovecot  *self,
     run_dir, state_dir, self->log_path, self->token,
     a->internal_user, a->internal_group, a->login_user,
     a->mail_user, a->mail_group, mail_root,
-    self->cert_file, self->key_file, self->passwd_dir, self->passwd_dir,
+    oauth2 ? " xoauth2 oauthbearer" : "",
+    self->cert_file, self->key_file,
+    oauth2 ? "  mechanisms = plain login cram-md5 scram-sha-256 apop\n" : "",
+    self->passwd_dir, oauth2 ? oauth2_passdb : "", self->passwd_dir,
     self->plain_port, self->tls_port, processes_config (self->processes));
 
   return write_file (self->conf_path, conf, 0644, error);
@@ -388,6 +410,19 @@ pb_test_dovecot_read_log (PbTestDovecot *self)
   g_return_val_if_fail (self != NULL, NULL);
   log = read_text (self->log_path);
   err = read_text (self->stderr_path);
+  if (self->introspection != NULL)
+    {
+      g_autofree char *output = pb_test_introspection_read_output (self->introspection);
+
+      if (*output != '\0')
+        {
+          g_autofree char *both = g_strconcat (log, "-- introspection endpoint --\n",
+                                               output, NULL);
+
+          g_free (log);
+          log = g_steal_pointer (&both);
+        }
+    }
   if (*err == '\0')
     return g_steal_pointer (&log);
   return g_strconcat (log, "-- stderr --\n", err, NULL);
@@ -602,12 +637,53 @@ pb_test_dovecot_add_user (PbTestDovecot *self,
   return write_file (path, line, 0644, error);
 }
 
+gboolean
+pb_test_dovecot_add_bearer_token (PbTestDovecot *self,
+                                  const char    *token,
+                                  const char    *user,
+                                  GError       **error)
+{
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (self->introspection != NULL, FALSE);
+  return pb_test_introspection_add_token (self->introspection, token, user, error);
+}
+
+char **
+pb_test_dovecot_get_introspected_tokens (PbTestDovecot *self)
+{
+  g_return_val_if_fail (self != NULL, NULL);
+  g_return_val_if_fail (self->introspection != NULL, NULL);
+  return pb_test_introspection_get_asked (self->introspection);
+}
+
 static void free_struct (PbTestDovecot *self);
+
+/* The oauth2 passdb's settings (dovecot-oauth2.conf.ext): a token is
+ * good if the endpoint says it is active, and it names the user. */
+static gboolean
+write_oauth2_config (PbTestDovecot *self,
+                     GError       **error)
+{
+  g_autofree char *conf = g_strdup_printf (
+    "# Written by tests/lib/pb-test-dovecot.c: XOAUTH2 and OAUTHBEARER\n"
+    "# tokens checked by the test introspection endpoint on loopback.\n"
+    "introspection_mode = post\n"
+    "introspection_url = %s\n"
+    "username_attribute = username\n"
+    "active_attribute = active\n"
+    "active_value = true\n"
+    /* Generous, like every deadline here: a busy machine. */
+    "timeout_msecs = 60000\n",
+    pb_test_introspection_get_url (self->introspection));
+
+  return write_file (self->oauth2_conf_path, conf, 0644, error);
+}
 
 static PbTestDovecot *
 start_in (const char             *dir,
           gboolean                detached,
           PbTestDovecotProcesses  processes,
+          gboolean                oauth2,
           GError                **error)
 {
   g_autofree char *dovecot = find_dovecot ();
@@ -660,6 +736,25 @@ start_in (const char             *dir,
       accounts_clear (&accounts);
       goto fail;
     }
+  if (oauth2)
+    {
+      self->introspection = pb_test_introspection_start (dir, error);
+      self->oauth2_conf_path = g_build_filename (dir, "dovecot-oauth2.conf.ext", NULL);
+      if (self->introspection == NULL
+          || !pb_test_introspection_add_token (self->introspection, PB_TEST_DOVECOT_BEARER_TOKEN,
+                                               self->user, error)
+          || !write_oauth2_config (self, error))
+        {
+          accounts_clear (&accounts);
+          if (self->introspection == NULL && (error == NULL || *error == NULL))
+            {
+              /* Skipped: python3 is not installed. */
+              free_struct (self);
+              return NULL;
+            }
+          goto fail;
+        }
+    }
 
   for (attempt = 0; attempt < MAX_PORT_ATTEMPTS; attempt++)
     {
@@ -690,15 +785,10 @@ fail:
   return NULL;
 }
 
-PbTestDovecot *
-pb_test_dovecot_start (GError **error)
-{
-  return pb_test_dovecot_start_with (PB_TEST_DOVECOT_PROCESSES_DEFAULT, error);
-}
-
-PbTestDovecot *
-pb_test_dovecot_start_with (PbTestDovecotProcesses   processes,
-                            GError                 **error)
+static PbTestDovecot *
+start_in_temporary_dir (PbTestDovecotProcesses   processes,
+                        gboolean                 oauth2,
+                        GError                 **error)
 {
   g_autofree char *dir = NULL;
   g_autoptr(GError) local_error = NULL;
@@ -710,12 +800,31 @@ pb_test_dovecot_start_with (PbTestDovecotProcesses   processes,
   dir = g_dir_make_tmp ("pb-dovecot-XXXXXX", error);
   if (dir == NULL)
     return NULL;
-  self = start_in (dir, FALSE, processes, &local_error);
+  self = start_in (dir, FALSE, processes, oauth2, &local_error);
   if (self == NULL && local_error == NULL)
     remove_tree (dir);  /* skipped */
   if (local_error != NULL)
     g_propagate_error (error, g_steal_pointer (&local_error));
   return self;
+}
+
+PbTestDovecot *
+pb_test_dovecot_start (GError **error)
+{
+  return pb_test_dovecot_start_with (PB_TEST_DOVECOT_PROCESSES_DEFAULT, error);
+}
+
+PbTestDovecot *
+pb_test_dovecot_start_with (PbTestDovecotProcesses   processes,
+                            GError                 **error)
+{
+  return start_in_temporary_dir (processes, FALSE, error);
+}
+
+PbTestDovecot *
+pb_test_dovecot_start_oauth2 (GError **error)
+{
+  return start_in_temporary_dir (PB_TEST_DOVECOT_PROCESSES_DEFAULT, TRUE, error);
 }
 
 PbTestDovecot *
@@ -743,7 +852,7 @@ pb_test_dovecot_start_detached_with (const char             *dir,
                    "Cannot create %s: %s", dir, g_strerror (errno));
       return NULL;
     }
-  self = start_in (dir, TRUE, processes, error);
+  self = start_in (dir, TRUE, processes, FALSE, error);
   if (self == NULL)
     return NULL;
 
@@ -836,6 +945,8 @@ static void
 free_struct (PbTestDovecot *self)
 {
   g_clear_object (&self->process);
+  g_clear_pointer (&self->introspection, pb_test_introspection_stop);
+  g_free (self->oauth2_conf_path);
   g_free (self->dir);
   g_free (self->conf_path);
   g_free (self->log_path);
@@ -868,6 +979,7 @@ pb_test_dovecot_stop (PbTestDovecot *self)
     return;
 
   terminate (self);
+  g_clear_pointer (&self->introspection, pb_test_introspection_stop);
   failed = g_test_initialized () && g_test_failed ();
   keep = self->detached || failed;
   if (failed)

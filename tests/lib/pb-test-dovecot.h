@@ -38,6 +38,8 @@ typedef struct _PbTestDovecot PbTestDovecot;
 /* The user every instance starts with. */
 #define PB_TEST_DOVECOT_USER     "alice"
 #define PB_TEST_DOVECOT_PASSWORD "Pb-test-secret-7"
+/* The default user's bearer token, with pb_test_dovecot_start_oauth2(). */
+#define PB_TEST_DOVECOT_BEARER_TOKEN "pb-test-token.alice~7Q2/x+Y="
 
 /* How Dovecot runs its processes. */
 typedef enum {
@@ -59,6 +61,15 @@ PbTestDovecot *pb_test_dovecot_start         (GError **error);
 /* The same with a choice of process shape. */
 PbTestDovecot *pb_test_dovecot_start_with    (PbTestDovecotProcesses   processes,
                                               GError                 **error);
+
+/* Like pb_test_dovecot_start(), and the server also offers XOAUTH2 and
+ * OAUTHBEARER (RFC 7628), checked by an oauth2 passdb that asks a token
+ * introspection endpoint (tests/lib/pb-test-introspection.h) started
+ * with it on loopback and stopped with it. The password mechanisms work
+ * as before; tokens only reach the oauth2 passdb and passwords only the
+ * passwd-file. PB_TEST_DOVECOT_BEARER_TOKEN is good for the default user.
+ * Skipped (NULL, @error unset) if python3 is not installed either. */
+PbTestDovecot *pb_test_dovecot_start_oauth2  (GError **error);
 
 /* Stops the server and removes its directory (kept, and its path printed,
  * if the test failed, so the log and Maildirs can be read). Safe on NULL. */
@@ -93,6 +104,16 @@ gboolean       pb_test_dovecot_add_user      (PbTestDovecot *self,
                                               const char    *user,
                                               const char    *password,
                                               GError       **error);
+
+/* With pb_test_dovecot_start_oauth2(): from now on the endpoint says
+ * @token (an RFC 6750 b64token) is active and belongs to @user. */
+gboolean       pb_test_dovecot_add_bearer_token (PbTestDovecot *self,
+                                                 const char    *token,
+                                                 const char    *user,
+                                                 GError       **error);
+/* With pb_test_dovecot_start_oauth2(): every token Dovecot has asked the
+ * endpoint about, in order (NULL-terminated, newly allocated). */
+char         **pb_test_dovecot_get_introspected_tokens (PbTestDovecot *self);
 
 /* Writes @message (LF or CRLF line ends, stored exactly as given) into
  * @user's Maildir: a file in tmp/, fsynced, renamed into new/, the

@@ -1,0 +1,386 @@
+/* The engine's bearer-token logins, XOAUTH2 and OAUTHBEARER (RFC 7628),
+ * against a real Dovecot whose oauth2 passdb asks a real HTTP token
+ * introspection endpoint on loopback (pb_test_dovecot_start_oauth2()).
+ *
+ * A good token logs in and the mailbox answers; a refused token gives the
+ * authentication error with the server's reason, after the engine has
+ * answered the error challenge (RFC 7628 section 3.2.3), and leaves the
+ * session in step so the next attempt on it works; a token too long for
+ * the AUTH line goes in the continuation (RFC 5034 section 4); and only
+ * the token travels: the password passdb never sees it, and the
+ * introspection endpoint never sees a password.
+ *
+ * One Dovecot serves the whole program; tests that look at a mailbox or
+ * at what the endpoint was asked get a user and a token of their own. */
+#include <string.h>
+
+#include <gio/gio.h>
+
+#include "pb-test-dovecot.h"
+#include "pb-test-mail.h"
+#include "pb-test-pop3-sync.h"
+#include "pb-test-util.h"
+
+static PbTestDovecot *shared_dovecot;
+static gboolean tried_to_start;
+
+/* The program's Dovecot, started by the first test that needs it; NULL
+ * (and the test skipped, or failed in CI) when Dovecot or python3 is not
+ * installed. */
+static PbTestDovecot *
+get_dovecot (void)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!tried_to_start)
+    {
+      tried_to_start = TRUE;
+      shared_dovecot = pb_test_dovecot_start_oauth2 (&error);
+      g_assert_no_error (error);
+      return shared_dovecot;
+    }
+  if (shared_dovecot == NULL)
+    {
+      g_autofree char *dovecot = pb_test_require_program ("dovecot");
+
+      if (dovecot != NULL)
+        g_free (pb_test_require_program ("python3"));
+    }
+  return shared_dovecot;
+}
+
+typedef struct {
+  char *user;
+  char *token;
+} TokenUser;
+
+/* A user with a mailbox of its own holding @messages messages, and a
+ * bearer token that is good for it (and only for it). */
+static TokenUser
+fresh_token_user (PbTestDovecot *d,
+                  guint          messages)
+{
+  static guint n;
+  g_autoptr(GError) error = NULL;
+  TokenUser tu;
+
+  n++;
+  tu.user = g_strdup_printf ("bearer%u", n);
+  tu.token = g_strdup_printf ("pb-test-token.%s.%08x", tu.user, g_random_int ());
+  pb_test_dovecot_add_user (d, tu.user, PB_TEST_DOVECOT_PASSWORD, &error);
+  g_assert_no_error (error);
+  pb_test_dovecot_add_bearer_token (d, tu.token, tu.user, &error);
+  g_assert_no_error (error);
+  for (guint i = 1; i <= messages; i++)
+    {
+      g_autofree char *subject = g_strdup_printf ("note %u", i);
+      g_autoptr(GBytes) note = pb_test_mail_simple ("bob@example.org", subject, "hello\n");
+
+      pb_test_dovecot_deliver (d, tu.user, note, &error);
+      g_assert_no_error (error);
+    }
+  return tu;
+}
+
+static void
+token_user_clear (TokenUser *tu)
+{
+  g_free (tu->user);
+  g_free (tu->token);
+}
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (TokenUser, token_user_clear)
+
+static PbPop3Client *
+connect_tls (PbTestDovecot *d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PbPop3Client) client = pb_pop3_client_new ("127.0.0.1",
+                                                       pb_test_dovecot_get_tls_port (d),
+                                                       PB_POP3_SECURITY_TLS);
+
+  /* Generous: seven people build on this machine's two cores. */
+  pb_pop3_client_set_timeout (client, 60);
+  pb_pop3_client_set_ca_file (client, pb_test_dovecot_get_ca_file (d));
+  pb_test_pop3_connect (client, &error);
+  g_assert_no_error (error);
+  return g_steal_pointer (&client);
+}
+
+typedef struct {
+  const char       *name;       /* in the test path */
+  PbPop3AuthMethod  method;
+  const char       *mechanism;  /* as CAPA and the engine name it */
+  const char       *reason;     /* the status Dovecot's error challenge carries */
+} BearerCase;
+
+static const BearerCase xoauth2 = { "xoauth2", PB_POP3_AUTH_XOAUTH2, "XOAUTH2", "401" };
+static const BearerCase oauthbearer = {
+  "oauthbearer", PB_POP3_AUTH_OAUTHBEARER, "OAUTHBEARER", "invalid_token"
+};
+
+static void
+assert_offered (PbPop3Client *client,
+                const char   *mechanism)
+{
+  const char * const *offered = pb_pop3_client_get_sasl_mechanisms (client);
+  g_autofree char *list = g_strjoinv (" ", (char **) offered);
+
+  g_test_message ("SASL mechanisms offered: %s", list);
+  g_assert_true (g_strv_contains (offered, mechanism));
+}
+
+/* A good token logs in, and the mailbox answers. */
+static void
+test_good_token (gconstpointer data)
+{
+  const BearerCase *c = data;
+  PbTestDovecot *d = get_dovecot ();
+  g_auto(TokenUser) tu = { NULL, NULL };
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  guint count = 0;
+  guint64 size = 0;
+
+  if (d == NULL)
+    return;
+
+  tu = fresh_token_user (d, 2);
+  client = connect_tls (d);
+  assert_offered (client, c->mechanism);
+  pb_test_pop3_authenticate (client, tu.user, tu.token, c->method, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pb_pop3_client_get_auth_mechanism (client), ==, c->mechanism);
+
+  pb_test_pop3_stat (client, &count, &size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 2);
+  g_assert_cmpuint (size, >, 0);
+  pb_test_pop3_quit (client, &error);
+  g_assert_no_error (error);
+}
+
+/* The default user's token, as the harness documents it. */
+static void
+test_default_token (void)
+{
+  PbTestDovecot *d = get_dovecot ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  guint count = G_MAXUINT;
+  guint64 size;
+
+  if (d == NULL)
+    return;
+
+  client = pb_test_pop3_login (pb_test_dovecot_get_tls_port (d), PB_POP3_SECURITY_TLS,
+                               pb_test_dovecot_get_ca_file (d), PB_TEST_DOVECOT_USER,
+                               PB_TEST_DOVECOT_BEARER_TOKEN, PB_POP3_AUTH_OAUTHBEARER, &error);
+  g_assert_no_error (error);
+  pb_test_pop3_stat (client, &count, &size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, !=, G_MAXUINT);
+}
+
+/* A refused token: Dovecot sends its JSON error as a challenge, the
+ * engine answers it (XOAUTH2: an empty line; OAUTHBEARER: %x01), and
+ * Dovecot's -ERR becomes the authentication error, with the reason.
+ * A hang would end in the 60 s response timeout, a different error. The
+ * same session then logs in with the good token: nothing of the failed
+ * exchange was left unread. */
+static void
+test_wrong_token (gconstpointer data)
+{
+  const BearerCase *c = data;
+  PbTestDovecot *d = get_dovecot ();
+  g_auto(TokenUser) tu = { NULL, NULL };
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *wrong = NULL;
+  guint count = 0;
+  guint64 size;
+
+  if (d == NULL)
+    return;
+
+  tu = fresh_token_user (d, 1);
+  wrong = g_strconcat (tu.token, "-revoked", NULL);
+  client = connect_tls (d);
+  g_assert_false (pb_test_pop3_authenticate (client, tu.user, wrong, c->method, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, c->reason));
+  g_clear_error (&error);
+
+  pb_test_pop3_authenticate (client, tu.user, tu.token, c->method, &error);
+  g_assert_no_error (error);
+  pb_test_pop3_stat (client, &count, &size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 1);
+  pb_test_pop3_quit (client, &error);
+  g_assert_no_error (error);
+}
+
+/* A good token for another user is refused: the endpoint's user name must
+ * match the one the client logs in as. */
+static void
+test_token_of_another_user (gconstpointer data)
+{
+  const BearerCase *c = data;
+  PbTestDovecot *d = get_dovecot ();
+  g_auto(TokenUser) tu = { NULL, NULL };
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (d == NULL)
+    return;
+
+  tu = fresh_token_user (d, 0);
+  client = pb_test_pop3_login (pb_test_dovecot_get_tls_port (d), PB_POP3_SECURITY_TLS,
+                               pb_test_dovecot_get_ca_file (d), PB_TEST_DOVECOT_USER,
+                               tu.token, c->method, &error);
+  g_assert_null (client);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
+}
+
+/* Real access tokens are often a kilobyte or more: the initial response
+ * does not fit the 255-octet AUTH line (RFC 5034 section 4) and goes in
+ * the first continuation instead. */
+static void
+test_long_token (gconstpointer data)
+{
+  const BearerCase *c = data;
+  PbTestDovecot *d = get_dovecot ();
+  g_auto(TokenUser) tu = { NULL, NULL };
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) token = g_string_new ("pb-test-long.");
+  guint count = 0;
+  guint64 size;
+
+  if (d == NULL)
+    return;
+
+  tu = fresh_token_user (d, 3);
+  while (token->len < 1500)
+    g_string_append_printf (token, "%08x", g_random_int ());
+  pb_test_dovecot_add_bearer_token (d, token->str, tu.user, &error);
+  g_assert_no_error (error);
+
+  client = pb_test_pop3_login (pb_test_dovecot_get_tls_port (d), PB_POP3_SECURITY_TLS,
+                               pb_test_dovecot_get_ca_file (d), tu.user, token->str,
+                               c->method, &error);
+  g_assert_no_error (error);
+  pb_test_pop3_stat (client, &count, &size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 3);
+}
+
+/* Only the token travels. The endpoint was asked about exactly the token
+ * the client holds (so Dovecot checked it there, not as a password), never
+ * about a password; and the token is no password: PLAIN with it fails,
+ * because the password passdb never sees tokens. */
+static void
+test_no_password_involved (gconstpointer data)
+{
+  const BearerCase *c = data;
+  PbTestDovecot *d = get_dovecot ();
+  g_auto(TokenUser) tu = { NULL, NULL };
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(PbPop3Client) plain = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) before = NULL;
+  g_auto(GStrv) after = NULL;
+  g_autofree char *log = NULL;
+  g_autofree char *login_line = NULL;
+
+  if (d == NULL)
+    return;
+
+  tu = fresh_token_user (d, 0);
+  before = pb_test_dovecot_get_introspected_tokens (d);
+  client = pb_test_pop3_login (pb_test_dovecot_get_tls_port (d), PB_POP3_SECURITY_TLS,
+                               pb_test_dovecot_get_ca_file (d), tu.user, tu.token,
+                               c->method, &error);
+  g_assert_no_error (error);
+  pb_test_pop3_quit (client, &error);
+  g_assert_no_error (error);
+
+  after = pb_test_dovecot_get_introspected_tokens (d);
+  g_assert_cmpuint (g_strv_length (after), ==, g_strv_length (before) + 1);
+  g_assert_cmpstr (after[g_strv_length (before)], ==, tu.token);
+  for (guint i = 0; after[i] != NULL; i++)
+    g_assert_null (strstr (after[i], PB_TEST_DOVECOT_PASSWORD));
+
+  /* Dovecot logged the login under the bearer mechanism. */
+  log = pb_test_dovecot_read_log (d);
+  login_line = g_strdup_printf ("Login: user=<%s>, method=%s,", tu.user, c->mechanism);
+  g_assert_nonnull (strstr (log, login_line));
+
+  plain = pb_test_pop3_login (pb_test_dovecot_get_tls_port (d), PB_POP3_SECURITY_TLS,
+                              pb_test_dovecot_get_ca_file (d), tu.user, tu.token,
+                              PB_POP3_AUTH_PLAIN, &error);
+  g_assert_null (plain);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
+  /* ... and that attempt did not reach the endpoint. */
+  g_strfreev (after);
+  after = pb_test_dovecot_get_introspected_tokens (d);
+  g_assert_cmpuint (g_strv_length (after), ==, g_strv_length (before) + 1);
+}
+
+/* The password logins still work on this server, and "auto" does not
+ * pick a bearer mechanism for a password. */
+static void
+test_password_still_works (void)
+{
+  PbTestDovecot *d = get_dovecot ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (d == NULL)
+    return;
+
+  client = connect_tls (d);
+  assert_offered (client, "XOAUTH2");
+  assert_offered (client, "OAUTHBEARER");
+  pb_test_pop3_authenticate (client, PB_TEST_DOVECOT_USER, PB_TEST_DOVECOT_PASSWORD,
+                             PB_POP3_AUTH_AUTO, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (pb_pop3_client_get_auth_mechanism (client), ==, "SCRAM-SHA-256");
+}
+
+int
+main (int argc, char *argv[])
+{
+  static const BearerCase *cases[] = { &xoauth2, &oauthbearer };
+  int status;
+
+  pb_test_init (&argc, &argv);
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      struct {
+        const char    *name;
+        GTestDataFunc  func;
+      } tests[] = {
+        { "good-token", test_good_token },
+        { "wrong-token", test_wrong_token },
+        { "token-of-another-user", test_token_of_another_user },
+        { "long-token", test_long_token },
+        { "no-password-involved", test_no_password_involved },
+      };
+
+      for (guint j = 0; j < G_N_ELEMENTS (tests); j++)
+        {
+          g_autofree char *path = g_strdup_printf ("/pop3/dovecot-oauth2/%s/%s",
+                                                   cases[i]->name, tests[j].name);
+
+          g_test_add_data_func (path, cases[i], tests[j].func);
+        }
+    }
+  g_test_add_func ("/pop3/dovecot-oauth2/default-user-token", test_default_token);
+  g_test_add_func ("/pop3/dovecot-oauth2/password-still-works", test_password_still_works);
+
+  status = g_test_run ();
+  pb_test_dovecot_stop (shared_dovecot);
+  return status;
+}
