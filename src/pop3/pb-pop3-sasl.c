@@ -303,6 +303,27 @@ remember_bearer_error (PbPop3Sasl *sasl,
     }
 }
 
+/* RFC 7628 section 3.1 carries the authzid as a GS2 saslname (RFC 5801
+ * section 4): ',' would end the header field and '=' starts an escape, so
+ * they travel as "=2C" and "=3D". A strict server (Dovecot) refuses the
+ * login otherwise. */
+static char *
+escape_saslname (const char *name)
+{
+  GString *escaped = g_string_sized_new (strlen (name));
+
+  for (const char *p = name; *p != '\0'; p++)
+    {
+      if (*p == ',')
+        g_string_append (escaped, "=2C");
+      else if (*p == '=')
+        g_string_append (escaped, "=3D");
+      else
+        g_string_append_c (escaped, *p);
+    }
+  return g_string_free (escaped, FALSE);
+}
+
 static gboolean
 bearer_step (PbPop3Sasl  *sasl,
              const char  *challenge,
@@ -317,11 +338,16 @@ bearer_step (PbPop3Sasl  *sasl,
         message = g_strdup_printf ("user=%s\001auth=Bearer %s\001\001",
                                    sasl->user, sasl->token);
       else
-        /* RFC 7628 section 3.1: GS2 header (no channel binding, the user
-         * as authzid), then host, port and the token as key=value pairs. */
-        message = g_strdup_printf ("n,a=%s,\001host=%s\001port=%u\001auth=Bearer %s\001\001",
-                                   sasl->user, sasl->host ? sasl->host : "",
-                                   sasl->port, sasl->token);
+        {
+          g_autofree char *authzid = escape_saslname (sasl->user);
+
+          /* RFC 7628 section 3.1: GS2 header (no channel binding, the
+           * user as authzid), then host, port and the token as key=value
+           * pairs. */
+          message = g_strdup_printf ("n,a=%s,\001host=%s\001port=%u\001auth=Bearer %s\001\001",
+                                     authzid, sasl->host ? sasl->host : "",
+                                     sasl->port, sasl->token);
+        }
       *response = g_base64_encode ((const guchar *) message, strlen (message));
       memset (message, 0, strlen (message));
       sasl->complete = TRUE;

@@ -275,6 +275,43 @@ test_long_token (gconstpointer data)
   g_assert_cmpuint (count, ==, 3);
 }
 
+/* A user name with '=' (valid in an e-mail address's local part): the
+ * OAUTHBEARER authzid must carry it escaped as "=3D" (RFC 7628 section
+ * 3.1, RFC 5801 section 4), or Dovecot refuses it as badly escaped.
+ * XOAUTH2 has no escaping and sends it as it is. */
+static void
+test_user_with_equals_sign (gconstpointer data)
+{
+  const BearerCase *c = data;
+  PbTestDovecot *d = get_dovecot ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *mechanism = NULL;
+  g_autofree char *user = NULL;
+  g_autofree char *token = NULL;
+  guint count = G_MAXUINT;
+  guint64 size;
+
+  if (d == NULL)
+    return;
+
+  /* Lower case: the oauth2 passdb lowercases the name it is given. */
+  mechanism = g_ascii_strdown (c->mechanism, -1);
+  user = g_strconcat ("billing=", mechanism, NULL);
+  token = g_strdup_printf ("pb-test-token.equals.%08x", g_random_int ());
+  pb_test_dovecot_add_user (d, user, PB_TEST_DOVECOT_PASSWORD, &error);
+  g_assert_no_error (error);
+  pb_test_dovecot_add_bearer_token (d, token, user, &error);
+  g_assert_no_error (error);
+
+  client = pb_test_pop3_login (pb_test_dovecot_get_tls_port (d), PB_POP3_SECURITY_TLS,
+                               pb_test_dovecot_get_ca_file (d), user, token, c->method, &error);
+  g_assert_no_error (error);
+  pb_test_pop3_stat (client, &count, &size, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count, ==, 0);
+}
+
 /* Only the token travels. The endpoint was asked about exactly the token
  * the client holds (so Dovecot checked it there, not as a password), never
  * about a password; and the token is no password: PLAIN with it fails,
@@ -367,6 +404,7 @@ main (int argc, char *argv[])
         { "token-of-another-user", test_token_of_another_user },
         { "long-token", test_long_token },
         { "no-password-involved", test_no_password_involved },
+        { "user-with-equals-sign", test_user_with_equals_sign },
       };
 
       for (guint j = 0; j < G_N_ELEMENTS (tests); j++)

@@ -1206,6 +1206,36 @@ test_oauthbearer_error (void)
   run_bearer_error ("OAUTHBEARER", PB_POP3_AUTH_OAUTHBEARER, "AQ==");
 }
 
+/* RFC 7628 section 3.1: the authzid is a GS2 saslname (RFC 5801 section
+ * 4), so ',' and '=' in the user name travel as "=2C" and "=3D"; the
+ * rest of the message is as the RFC lays it out. */
+static void
+test_oauthbearer_authzid_escaped (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("SASL OAUTHBEARER");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *message = g_strdup_printf ("n,a=billing=3Dacme=2Ceu@example.org,"
+                                              "\001host=127.0.0.1\001port=%u"
+                                              "\001auth=Bearer ya29.token\001\001",
+                                              pb_fake_server_get_port (server));
+  g_autofree char *initial = g_base64_encode ((const guchar *) message, strlen (message));
+  g_autofree char *expected_auth = g_strdup_printf ("AUTH OAUTHBEARER %s", initial);
+
+  pb_fake_server_expect (server, expected_auth);
+  pb_fake_server_send (server, "+OK Logged in.");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nTOP\n.");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  auth_sync (client, "billing=acme,eu@example.org", "ya29.token",
+             PB_POP3_AUTH_OAUTHBEARER, &error);
+  g_assert_no_error (error);
+  pb_pop3_client_close (client);
+  assert_server_happy (server);
+}
+
 static void
 test_ipv6 (void)
 {
@@ -1505,6 +1535,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/apop", test_apop);
   g_test_add_func ("/pop3/fake/xoauth2-error", test_xoauth2_error);
   g_test_add_func ("/pop3/fake/oauthbearer-error", test_oauthbearer_error);
+  g_test_add_func ("/pop3/fake/oauthbearer-authzid-escaped", test_oauthbearer_authzid_escaped);
   g_test_add_func ("/pop3/fake/ipv6", test_ipv6);
   g_test_add_func ("/pop3/fake/cancel-queued-command", test_cancel_queued_command);
   g_test_add_func ("/pop3/fake/cancel-command-in-flight", test_cancel_command_in_flight);

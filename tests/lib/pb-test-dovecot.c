@@ -274,6 +274,7 @@ write_config (PbTestDovecot  *self,
      * allowed on the plain port for the security=none tests. */
     "auth_mechanisms = plain login cram-md5 scram-sha-256 apop%s\n"
     "disable_plaintext_auth = no\n"
+    "%s"
     /* Wrong-password tests must not slow down the next login: no failure
      * delay beyond Dovecot's 0.5 s tick, and no per-IP penalty (the auth
      * process cannot reach anvil's penalty socket). */
@@ -320,6 +321,10 @@ write_config (PbTestDovecot  *self,
     a->internal_user, a->internal_group, a->login_user,
     a->mail_user, a->mail_group, mail_root,
     oauth2 ? " xoauth2 oauthbearer" : "",
+    /* Dovecot's default set plus '=': OAUTHBEARER must escape it in the
+     * user name (RFC 7628 section 3.1), and Dovecot unescapes it. */
+    oauth2 ? "auth_username_chars = abcdefghijklmnopqrstuvwxyz"
+             "ABCDEFGHIJKLMNOPQRSTUVWXYZ01234567890.-_@=\n" : "",
     self->cert_file, self->key_file,
     oauth2 ? "  mechanisms = plain login cram-md5 scram-sha-256 apop\n" : "",
     self->passwd_dir, oauth2 ? oauth2_passdb : "", self->passwd_dir,
