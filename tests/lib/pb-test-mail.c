@@ -557,6 +557,7 @@ generate_message (GString *s,
                   gsize    size)
 {
   const char *name = names[g_rand_int_range (rand, 0, G_N_ELEMENTS (names))];
+  g_autoptr(GDateTime) first = NULL;
   g_autoptr(GDateTime) date = NULL;
   g_autofree char *date_str = NULL;
   gboolean attachment = size > 12 * 1024 && g_rand_int_range (rand, 0, 3) == 0;
@@ -565,8 +566,9 @@ generate_message (GString *s,
   g_string_truncate (s, 0);
   /* Newer messages have later dates; one every ~7 minutes back from a
    * fixed day, so the box reads like a real one. */
-  date = g_date_time_new_utc (2026, 11, 20, 8, 0, 0);
-  date = g_date_time_add_seconds (g_steal_pointer (&date), (gdouble) index * 421.0);
+  first = g_date_time_new_utc (2026, 11, 20, 8, 0, 0);
+  /* A new object: the first date stays ours to free. */
+  date = g_date_time_add_seconds (first, (gdouble) index * 421.0);
   date_str = g_date_time_format (date, "%a, %d %b %Y %H:%M:%S +0000");
 
   g_string_append_printf (s,
