@@ -4,7 +4,9 @@
  *
  * The POP3 here is a few blocking lines on purpose: the harness must be
  * proven without the engine it is there to test. */
+#define _GNU_SOURCE  /* nftw */
 #include <errno.h>
+#include <ftw.h>
 #include <signal.h>
 #include <string.h>
 
@@ -374,6 +376,54 @@ test_stop_leaves_nothing (void)
   g_assert_false (g_file_test (dir, G_FILE_TEST_EXISTS));
 }
 
+static int
+remove_one (const char        *path,
+            const struct stat *st,
+            int                flag,
+            struct FTW        *ftw)
+{
+  remove (path);
+  return 0;
+}
+
+/* A failed test keeps the server's directory (and prints its path and
+ * log as test messages) so its log and Maildirs can be read; a test that passes keeps nothing, also when
+ * the program stops a shared server after g_test_run() (outside any test
+ * case, where g_test_failed() is always TRUE). */
+static void
+test_failed_test_keeps_directory (void)
+{
+  g_autofree char *dovecot = NULL;
+
+  if (g_test_subprocess ())
+    {
+      g_autoptr(GError) error = NULL;
+      PbTestDovecot *d = pb_test_dovecot_start (&error);
+      g_autofree char *dir = NULL;
+      g_autofree char *log = NULL;
+
+      g_assert_no_error (error);
+      g_assert_nonnull (d);
+      dir = g_strdup (pb_test_dovecot_get_dir (d));
+      log = g_build_filename (dir, "dovecot.log", NULL);
+      g_test_fail ();
+      pb_test_dovecot_stop (d);
+      /* Told to the parent on stdout; then tidied, the point is made. */
+      if (g_file_test (log, G_FILE_TEST_IS_REGULAR))
+        g_print ("the log is still there after the stop\n");
+      nftw (dir, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+      return;
+    }
+
+  dovecot = pb_test_require_program ("dovecot");
+  if (dovecot == NULL)
+    return;
+
+  g_test_trap_subprocess (NULL, 0, G_TEST_SUBPROCESS_DEFAULT);
+  g_test_trap_assert_failed ();
+  g_test_trap_assert_stdout ("*the log is still there after the stop*");
+}
+
 /* The PIDs of the live processes named @comm in process group @pgid. */
 static GArray *
 pids_named (GPid        pgid,
@@ -621,6 +671,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/dovecot/harness/deliver-and-retr", test_deliver_and_retr);
   g_test_add_func ("/dovecot/harness/add-user", test_add_user);
   g_test_add_func ("/dovecot/harness/stop-leaves-nothing", test_stop_leaves_nothing);
+  g_test_add_func ("/dovecot/harness/failed-test-keeps-directory", test_failed_test_keeps_directory);
   g_test_add_func ("/dovecot/harness/default-processes", test_default_processes);
   g_test_add_func ("/dovecot/harness/high-performance-processes", test_high_performance_processes);
   g_test_add_func ("/dovecot/mail/fill-is-realistic", test_fill_is_realistic);

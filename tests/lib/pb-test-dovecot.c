@@ -975,6 +975,22 @@ pb_test_dovecot_detach (PbTestDovecot *self)
   free_struct (self);
 }
 
+/* Whether a test case is running and has failed. g_test_failed() alone
+ * is TRUE outside any test case (GLib resets the result after each one),
+ * so a program that stops its shared Dovecot after g_test_run() kept the
+ * directory and printed the whole log every time, passing or not. A
+ * failure that aborts never gets here; the directory stays then anyway. */
+static gboolean
+in_failed_test_case (void)
+{
+  const char *path;
+
+  if (!g_test_initialized ())
+    return FALSE;
+  path = g_test_get_path ();
+  return path != NULL && *path != '\0' && g_test_failed ();
+}
+
 void
 pb_test_dovecot_stop (PbTestDovecot *self)
 {
@@ -985,7 +1001,7 @@ pb_test_dovecot_stop (PbTestDovecot *self)
 
   terminate (self);
   g_clear_pointer (&self->introspection, pb_test_introspection_stop);
-  failed = g_test_initialized () && g_test_failed ();
+  failed = in_failed_test_case ();
   keep = self->detached || failed;
   if (failed)
     {
