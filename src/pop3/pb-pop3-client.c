@@ -1973,11 +1973,24 @@ login_error (PbPop3Client *self,
 
   if (error->code == PB_POP3_ERROR_LOGIN_DELAY && self->retry_after < 0)
     self->retry_after = self->login_delay;
+  /* A bearer mechanism's error challenge said why (RFC 7628 section
+   * 3.2.2); there is no password to check, only the token. */
   if (data->sasl != NULL && pb_pop3_sasl_get_server_error (data->sasl) != NULL)
     {
       g_autofree char *reason = pb_pop3_response_sanitize (pb_pop3_sasl_get_server_error (data->sasl));
 
-      g_prefix_error (&error, _("The token was refused (%s). "), reason);
+      if (error->code == PB_POP3_ERROR_AUTH)
+        {
+          g_autofree char *said = pb_pop3_response_sanitize (response->text);
+
+          g_clear_error (&error);
+          error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_AUTH,
+                               _("The access token was refused (%s); get a new one from "
+                                 "the mail provider and try again (server said: %s)"),
+                               reason, said);
+        }
+      else
+        g_prefix_error (&error, _("The token was refused (%s). "), reason);
     }
   return error;
 }

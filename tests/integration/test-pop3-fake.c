@@ -1190,6 +1190,9 @@ run_bearer_error (const char       *mechanism,
   g_assert_false (auth_sync (client, "alice@example.org", "ya29.token", method, &error));
   g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
   g_assert_nonnull (strstr (error->message, "invalid_token"));
+  /* A token, not a password, was refused. */
+  g_assert_nonnull (strstr (error->message, "access token"));
+  g_assert_null (strstr (error->message, "password"));
   pb_pop3_client_close (client);
   assert_server_happy (server);
 }
