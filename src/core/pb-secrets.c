@@ -211,6 +211,19 @@ lookup_return_error (Lookup *lookup,
     g_error_free (error);
 }
 
+/* Returns the password in @value (taken) as @task's result. */
+static void
+return_password (GTask       *task,
+                 SecretValue *value)
+{
+  gsize len;
+  /* Stays in the keyring library's non-pageable memory (copied there when
+   * two lookups asked for the same account). */
+  char *password = secret_value_unref_to_password (value, &len);
+
+  g_task_return_pointer (task, password, (GDestroyNotify) secret_password_free);
+}
+
 /* Returns the password of @lookup's account among @items, each an item of
  * the schema. */
 static void
@@ -250,14 +263,7 @@ lookup_return_from_items (Lookup *lookup,
                              _("The keyring did not hand out the password of account %s"),
                              lookup->account_name);
   else
-    {
-      gsize len;
-      /* Stays in the keyring library's non-pageable memory (copied there
-       * when two lookups asked for the same account). */
-      char *password = secret_value_unref_to_password (value, &len);
-
-      g_task_return_pointer (task, password, (GDestroyNotify) secret_password_free);
-    }
+    return_password (task, value);
 }
 
 static void
@@ -297,7 +303,7 @@ lookup_batch_looked_up (GObject      *source,
   SecretValue *value;
 
   value = secret_service_lookup_finish (SECRET_SERVICE (source), result, &error);
-  if (value != NULL || error != NULL)
+  if (error != NULL || value != NULL)
     {
       g_autoptr(GTask) task = lookup_take_task (lookup);
 
@@ -306,13 +312,7 @@ lookup_batch_looked_up (GObject      *source,
       else if (error != NULL)
         g_task_return_error (task, map_error (error, NULL));
       else
-        {
-          gsize len;
-          /* Stays in the keyring library's non-pageable memory. */
-          char *password = secret_value_unref_to_password (g_steal_pointer (&value), &len);
-
-          g_task_return_pointer (task, password, (GDestroyNotify) secret_password_free);
-        }
+        return_password (task, g_steal_pointer (&value));
       g_clear_pointer (&value, secret_value_unref);
       lookup_batch_free (batch);
       return;
