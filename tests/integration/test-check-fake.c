@@ -65,28 +65,40 @@ on_done (GObject *source, GAsyncResult *result, gpointer user_data)
   *(PbCheckResult **) user_data = pb_check_run_finish (result);
 }
 
+/* Runs a check of @state on the account "fake" (USER/PASS, no TLS) at
+ * 127.0.0.1:@port, to the end. */
+static PbCheckResult *
+run_check (guint         port,
+           PbState      *state,
+           PbCheckFlags  flags)
+{
+  g_autoptr(PbAccount) account = pb_account_new ("fake");
+  PbCheckResult *result = NULL;
+
+  pb_account_set_host (account, "127.0.0.1");
+  pb_account_set_port (account, port);
+  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
+  pb_account_set_auth (account, PB_POP3_AUTH_USER);
+  pb_account_set_user (account, "alice");
+  pb_account_set_timeout (account, 30);
+
+  pb_check_run_async (account, state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, flags, NULL,
+                      on_done, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return result;
+}
+
 /* Runs a check against @server and asserts the server saw exactly its
  * script. */
 static PbCheckResult *
 check_against (Fixture      *f,
                PbFakeServer *server)
 {
-  g_autoptr(PbAccount) account = pb_account_new ("fake");
-  g_autofree char *problems = NULL;
-  PbCheckResult *result = NULL;
+  PbCheckResult *result = run_check (pb_fake_server_get_port (server), f->state,
+                                     PB_CHECK_FLAGS_NONE);
+  g_autofree char *problems = pb_fake_server_wait (server);
 
-  pb_account_set_host (account, "127.0.0.1");
-  pb_account_set_port (account, pb_fake_server_get_port (server));
-  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
-  pb_account_set_auth (account, PB_POP3_AUTH_USER);
-  pb_account_set_user (account, "alice");
-  pb_account_set_timeout (account, 30);
-
-  pb_check_run_async (account, f->state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE, NULL,
-                      on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  problems = pb_fake_server_wait (server);
   g_assert_cmpstr (problems, ==, NULL);
   return result;
 }
@@ -338,7 +350,6 @@ static void
 test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
 {
   g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
-  g_autoptr(PbAccount) account = pb_account_new ("fake");
   g_autoptr(PbState) unloaded = pb_state_new ("fake", NULL);
   g_autoptr(PbCheckResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -355,16 +366,8 @@ test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
 
   pb_fake_server_expect (server, "STAT");
   pb_fake_server_drop (server);
-  pb_account_set_host (account, "127.0.0.1");
-  pb_account_set_port (account, pb_fake_server_get_port (server));
-  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
-  pb_account_set_auth (account, PB_POP3_AUTH_USER);
-  pb_account_set_user (account, "alice");
-  pb_account_set_timeout (account, 30);
-  pb_check_run_async (account, unloaded, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
-                      PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = run_check (pb_fake_server_get_port (server), unloaded,
+                      PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY);
   problems = pb_fake_server_wait (server);
   g_assert_cmpstr (problems, ==, NULL);
 
@@ -378,7 +381,6 @@ test_failure_waits_for_state_load (Fixture *f, gconstpointer data)
 static void
 test_no_login_no_state_load (Fixture *f, gconstpointer data)
 {
-  g_autoptr(PbAccount) account = pb_account_new ("fake");
   g_autoptr(PbState) unloaded = pb_state_new ("fake", NULL);
   g_autoptr(PbCheckResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -392,14 +394,7 @@ test_no_login_no_state_load (Fixture *f, gconstpointer data)
     port = pb_fake_server_get_port (closed);
   }
 
-  pb_account_set_host (account, "127.0.0.1");
-  pb_account_set_port (account, port);
-  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
-  pb_account_set_user (account, "alice");
-  pb_check_run_async (account, unloaded, "secret", PB_CHECK_DEFAULT_MAX_TOPS,
-                      PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY, NULL, on_done, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  result = run_check (port, unloaded, PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY);
 
   g_assert_cmpstr (kind_of (result), ==, "network");
   g_assert_cmpuint (pb_state_get_count (unloaded), ==, 0);
