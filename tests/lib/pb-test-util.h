@@ -5,7 +5,7 @@
  * test writes touches the person's real files. */
 #pragma once
 
-#include <glib.h>
+#include <gio/gio.h>
 
 G_BEGIN_DECLS
 
@@ -39,5 +39,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PbTestRun, pb_test_run_clear)
 void        pb_test_run_popbiff   (PbTestRun  *run,
                                    const char *input,
                                    ...) G_GNUC_NULL_TERMINATED;
+
+/* Makes @listener listen on a free port of 127.0.0.1 and returns it. It
+ * never accepts: the kernel completes connections into its backlog and
+ * nobody answers, so no server thread can outlive a test. */
+guint16     pb_test_listen_silently (GSocketListener *listener);
 
 G_END_DECLS
