@@ -35,6 +35,10 @@ struct _PbPop3Sasl {
  * freeze the program for ten minutes. */
 #define MAX_SCRAM_ITERATIONS 5000000
 
+/* What a bearer mechanism's user name and token must not contain: its
+ * field separator, and the end of a POP3 line. */
+#define BEARER_FORBIDDEN "\001\r\n"
+
 gboolean
 pb_pop3_sasl_salted_password (gboolean     sha256,
                               const char  *password,
@@ -181,6 +185,19 @@ pb_pop3_sasl_new (const char  *mechanism,
       g_str_equal (sasl->mechanism, "OAUTHBEARER"))
     {
       sasl->kind = g_str_equal (sasl->mechanism, "XOAUTH2") ? SASL_XOAUTH2 : SASL_OAUTHBEARER;
+      /* Both messages separate their fields with %x01 (RFC 7628 section
+       * 3.1; XOAUTH2 does the same): one inside the user name or the token
+       * would end the field there and let the rest be read as another
+       * field, and a CR or LF would end the POP3 command. Refused here,
+       * before the first message exists, so nothing is sent. */
+      if (strpbrk (user, BEARER_FORBIDDEN) != NULL || strpbrk (secret, BEARER_FORBIDDEN) != NULL)
+        {
+          g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS,
+                       _("The user name or token contains a line break or a control "
+                         "character (U+0001), which cannot be sent in a %s login. Check them."),
+                       sasl->mechanism);
+          return NULL;
+        }
       sasl->user = g_strdup (user);
       sasl->token = g_strdup (secret);
     }

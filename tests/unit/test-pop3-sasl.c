@@ -1,7 +1,8 @@
 /* SCRAM with Popbiff's SaltedPassword (Nettle's PBKDF2 handed to GNU SASL
  * through its callback): the same bytes GNU SASL derives itself, and a
  * whole exchange that GNU SASL's own server accepts, for ASCII passwords
- * and for ones SASLprep changes. */
+ * and for ones SASLprep changes. The bearer mechanisms, built by hand:
+ * their one message, and what they refuse to put in it. */
 #include <gsasl.h>
 #include <string.h>
 
@@ -165,6 +166,72 @@ test_scram_absurd_iterations_refused (void)
   pb_pop3_sasl_free (client);
 }
 
+/* The one message of a bearer mechanism, decoded. */
+static char *
+bearer_message (const char *mechanism,
+                const char *user,
+                const char *token)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(PbPop3Sasl) sasl = pb_pop3_sasl_new (mechanism, user, token, "pop.example.org", 995, &error);
+  g_autofree guchar *decoded = NULL;
+  char *response = NULL;
+  char *message;
+  gsize len = 0;
+
+  g_assert_no_error (error);
+  g_assert_true (pb_pop3_sasl_client_first (sasl));
+  g_assert_true (pb_pop3_sasl_step (sasl, NULL, &response, &error));
+  g_assert_no_error (error);
+  decoded = g_base64_decode (response, &len);
+  message = g_strndup ((const char *) decoded, len);
+  pb_pop3_sasl_free_response (response);
+  return message;
+}
+
+static void
+test_bearer_messages (void)
+{
+  g_autofree char *xoauth2 = bearer_message ("XOAUTH2", "alice@example.org", "ya29.token");
+  g_autofree char *oauthbearer = bearer_message ("OAUTHBEARER", "a,b=c", "ya29.token");
+
+  g_assert_cmpstr (xoauth2, ==, "user=alice@example.org\001auth=Bearer ya29.token\001\001");
+  /* RFC 7628 section 3.1: "," and "=" of the authzid escaped. */
+  g_assert_cmpstr (oauthbearer, ==,
+                   "n,a=a=2Cb=3Dc,\001host=pop.example.org\001port=995\001auth=Bearer ya29.token\001\001");
+}
+
+/* %x01 separates the fields of both messages and CR LF ends the command:
+ * in a user name or a token they would smuggle in fields (or a command),
+ * so the exchange is refused before it starts, without naming the token. */
+static void
+test_bearer_refuses_separators (void)
+{
+  static const char * const mechanisms[] = { "XOAUTH2", "OAUTHBEARER" };
+  static const char * const bad[] = {
+    "alice\001auth=Bearer stolen", "alice\r\nDELE 1", "alice\n", "\001",
+  };
+
+  for (guint m = 0; m < G_N_ELEMENTS (mechanisms); m++)
+    for (guint b = 0; b < G_N_ELEMENTS (bad); b++)
+      {
+        g_autofree char *token = g_strconcat ("secret-token", bad[b], NULL);
+        g_autoptr(GError) user_error = NULL;
+        g_autoptr(GError) token_error = NULL;
+        PbPop3Sasl *sasl;
+
+        sasl = pb_pop3_sasl_new (mechanisms[m], bad[b], "secret-token", "localhost", 110, &user_error);
+        g_assert_null (sasl);
+        g_assert_error (user_error, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS);
+        g_assert_nonnull (strstr (user_error->message, mechanisms[m]));
+
+        sasl = pb_pop3_sasl_new (mechanisms[m], "alice", token, "localhost", 110, &token_error);
+        g_assert_null (sasl);
+        g_assert_error (token_error, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS);
+        g_assert_null (strstr (token_error->message, "secret-token"));
+      }
+}
+
 int
 main (int argc, char **argv)
 {
@@ -174,6 +241,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/sasl/scram-against-gnu-sasl-server", test_scram_against_gnu_sasl_server);
   g_test_add_func ("/pop3/sasl/scram-wrong-password-is-refused", test_scram_wrong_password_is_refused);
   g_test_add_func ("/pop3/sasl/scram-absurd-iterations-refused", test_scram_absurd_iterations_refused);
+  g_test_add_func ("/pop3/sasl/bearer-messages", test_bearer_messages);
+  g_test_add_func ("/pop3/sasl/bearer-refuses-separators", test_bearer_refuses_separators);
 
   return g_test_run ();
 }
