@@ -193,10 +193,10 @@ pb_cli_check (int    argc,
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the results as JSON"), NULL },
     { "timeout", 0, 0, G_OPTION_ARG_STRING, &timeout_text,
       N_("Give up on a server that does not answer for this long"), N_("SECONDS") },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, N_("NAME…") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, N_("[NAME…]") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("[NAME…] — check accounts for new mail"));
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(PbAccountStore) store = NULL;
   g_autoptr(GPtrArray) jobs = g_ptr_array_new_with_free_func ((GDestroyNotify) check_job_free);
   guint timeout = 0;

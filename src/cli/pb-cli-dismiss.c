@@ -21,7 +21,7 @@ pb_cli_dismiss (int    argc,
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args, NULL, N_("NAME [UIDL…]") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("NAME [--all | UIDL…] — mark messages as read"));
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(PbAccountStore) store = NULL;
   g_autoptr(PbState) state = NULL;
   g_autoptr(GError) error = NULL;

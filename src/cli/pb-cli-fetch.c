@@ -229,12 +229,12 @@ pb_cli_fetch (int    argc,
   guint sigint_id, sigterm_id;
   int status = PB_EXIT_OK;
 
-  context = g_option_context_new (_("fetch NAME [--all | UIDL…]"));
+  context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
-    _("Without --all or UIDLs, the new messages are downloaded. Messages land in "
-      "the account’s folder ($HOME/Mail/NAME by default) and are recorded so "
-      "that they are never downloaded twice. Nothing is deleted from the "
-      "server without --delete (or the account’s delete-after-download)."));
+    _("Downloads messages; without --all or UIDLs, the new ones. They land in the\n"
+      "account’s folder ($HOME/Mail/NAME by default) and are recorded so that they\n"
+      "are never downloaded twice. Nothing is deleted from the server without\n"
+      "--delete (or the account’s delete-after-download)."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!pb_cli_parse_options (context, "fetch", &argc, &argv))
     return PB_EXIT_USAGE;

@@ -115,7 +115,7 @@ pb_cli_list (int    argc,
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &names, NULL, N_("NAME") },
     { NULL }
   };
-  g_autoptr(GOptionContext) context = g_option_context_new (_("NAME — list the messages on the server"));
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(PbAccountStore) store = NULL;
   g_autoptr(PbState) state = NULL;
   g_autoptr(GError) error = NULL;

@@ -462,11 +462,11 @@ pb_cli_probe (int    argc,
     { NULL }
   };
 
-  context = g_option_context_new (_("probe HOST"));
+  context = g_option_context_new (NULL);
   g_option_context_set_summary (context,
-                                _("Connects to a POP3 server and shows its greeting, TLS "
-                                  "version and cipher, certificate, capabilities and, with "
-                                  "--user, whether logging in works."));
+                                _("Connects to a POP3 server and shows its greeting, TLS version and\n"
+                                  "cipher, certificate, capabilities and, with --user, whether logging\n"
+                                  "in works."));
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!pb_cli_parse_options (context, "probe", &argc, &argv))
     return PB_EXIT_USAGE;

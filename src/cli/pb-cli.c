@@ -40,11 +40,17 @@ pb_cli_run (int    argc,
             char **argv)
 {
   const PbCliCommand *command;
+  g_autofree char *prgname = NULL;
 
   g_return_val_if_fail (argc >= 1, 2);
 
   command = find_command (argv[0]);
   g_return_val_if_fail (command != NULL, 2);
+
+  /* --help's usage line starts with the program name: make it the whole
+   * command a person types. */
+  prgname = g_strdup_printf ("popbiff %s", argv[0]);
+  g_set_prgname (prgname);
   return command->func (argc, argv);
 }
 

@@ -309,6 +309,35 @@ test_bad_command_lines (void)
     }
 }
 
+/* --help opens with the command as a person types it and its operands,
+ * each once. */
+static void
+test_help_usage_lines (void)
+{
+  static const char * const cases[][2] = {
+    { "check", "popbiff check [OPTION…] [NAME…]" },
+    { "list", "popbiff list [OPTION…] NAME" },
+    { "dismiss", "popbiff dismiss [OPTION…] NAME [UIDL…]" },
+    { "fetch", "popbiff fetch [OPTION…] NAME [UIDL…]" },
+    { "probe", "popbiff probe [OPTION…] HOST" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_auto(PbTestRun) run = { 0 };
+      g_auto(GStrv) lines = NULL;
+
+      pb_test_run_popbiff (&run, NULL, cases[i][0], "--help", NULL);
+      g_assert_cmpint (run.status, ==, 0);
+      lines = g_strsplit (run.out, "\n", 4);
+      g_assert_cmpuint (g_strv_length (lines), >=, 4);
+      g_assert_cmpstr (lines[0], ==, "Usage:");
+      g_assert_cmpstr (g_strstrip (lines[1]), ==, cases[i][1]);
+      g_assert_cmpstr (lines[2], ==, "");
+      g_assert_cmpstr (lines[3], !=, "");  /* what the command does */
+    }
+}
+
 static void
 test_no_accounts (void)
 {
@@ -422,6 +451,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/check/timeout", test_check_timeout);
   g_test_add_func ("/cli/check/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
+  g_test_add_func ("/cli/help/usage-lines", test_help_usage_lines);
   g_test_add_func ("/cli/list/json", test_list_json);
   g_test_add_func ("/cli/dismiss/lowers-new", test_dismiss);
   return g_test_run ();
