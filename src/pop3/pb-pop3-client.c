@@ -11,9 +11,12 @@
  *     A RETR body is written to the caller's stream as it arrives, one
  *     write at a time: while that write is busy and enough is buffered we
  *     stop reading (back-pressure), so memory stays bounded.
- *   - One inactivity timer covers connect, handshake, reads and writes:
- *     when the server makes no progress for `timeout` seconds, the session
- *     fails with PB_POP3_ERROR_TIMEOUT. Nothing ever blocks.
+ *   - One timer covers connect, handshake, reads and writes: when the
+ *     server makes no progress for `timeout` seconds, the session fails
+ *     with PB_POP3_ERROR_TIMEOUT. Progress is a finished step (connect,
+ *     handshake, write, response) or PROGRESS_OCTETS read, not any byte: a
+ *     server trickling its answer a byte at a time would otherwise hold
+ *     the session for ever. Nothing ever blocks.
  *   - A failure of the connection (drop, timeout, protocol violation, a
  *     cancelled command already on the wire) ends the session: fail_session()
  *     fails every queued command and bumps `generation`, so callbacks of I/O
@@ -33,6 +36,10 @@
  * with one write in flight and one chunk filling, at most two are held. */
 #define OUTPUT_CHUNK_SIZE (64 * 1024)
 #define DEFAULT_PIPELINE_WINDOW 32
+/* Reading this much moves the deadline on, however long a response is:
+ * about 34 bytes a second with the default timeout, which any real link
+ * beats by orders of magnitude. */
+#define PROGRESS_OCTETS 1024
 /* CAPA is a few lines; LIST and UIDL are one short line per message (a
  * mailbox of 100,000 messages needs about 4 MiB). */
 #define MAX_CAPA_SIZE (64 * 1024)
@@ -107,6 +114,7 @@ struct _PbPop3Client {
   GCancellable      *io_cancellable;  /* cancelled to abandon every I/O */
   GSource           *timer;
   gint64             deadline;        /* monotonic µs, or -1 when idle */
+  gsize              unproven_octets; /* read since the deadline last moved */
   gboolean           connecting;      /* connect or handshake under way */
   gboolean           reading;
   gboolean           writing;
@@ -252,6 +260,12 @@ on_timer (gpointer user_data)
                          _("Could not connect to %s within %u seconds. Check the "
                            "host name, the port and your network connection."),
                          self->host, self->timeout);
+  else if (self->unproven_octets > 0)
+    error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
+                         _("The server %s sent only %" G_GSIZE_FORMAT " bytes in %u "
+                           "seconds; the connection was given up as too slow. Try "
+                           "again later."),
+                         self->host, self->unproven_octets, self->timeout);
   else
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
                          _("The server %s stopped answering for %u seconds; the "
@@ -261,25 +275,43 @@ on_timer (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
-/* Called whenever I/O starts or finishes: the deadline moves with every
- * sign of progress, and is off while we wait for nobody but ourselves.
+static void
+arm_timer (PbPop3Client *self)
+{
+  self->deadline = g_get_monotonic_time () + (gint64) self->timeout * G_USEC_PER_SEC;
+  self->unproven_octets = 0;
+  if (g_source_get_ready_time (self->timer) < 0)
+    g_source_set_ready_time (self->timer, self->deadline);
+}
+
+/* Called whenever I/O starts or stops: the clock starts when we begin to
+ * wait for the server and is off while we wait for nobody but ourselves.
+ * It does not move the deadline on; made_progress() does.
  *
  * Only the field moves here; the source is armed when it was idle and
  * otherwise left to fire at the old time and re-arm itself (on_timer).
  * g_source_set_ready_time() wakes the main context up through its eventfd
- * every time, and this runs twice per read: doing it each time cost a
- * write, a read and a poll per 16 KiB of a download. */
+ * every time, and I/O starts and stops twice per read: doing it each time
+ * cost a write, a read and a poll per 16 KiB of a download. */
 static void
 update_timer (PbPop3Client *self)
 {
   if (self->timer == NULL)
     return;
+  if (!(self->connecting || self->reading || self->writing))
+    self->deadline = -1;
+  else if (self->deadline < 0)
+    arm_timer (self);
+}
+
+/* A step finished: the server gets `timeout` seconds for the next one. */
+static void
+made_progress (PbPop3Client *self)
+{
+  if (self->timer == NULL)
+    return;
   if (self->connecting || self->reading || self->writing)
-    {
-      self->deadline = g_get_monotonic_time () + (gint64) self->timeout * G_USEC_PER_SEC;
-      if (g_source_get_ready_time (self->timer) < 0)
-        g_source_set_ready_time (self->timer, self->deadline);
-    }
+    arm_timer (self);
   else
     self->deadline = -1;
 }
@@ -488,7 +520,7 @@ on_write_done (GObject      *source,
   if (generation != self->generation)
     return;
   self->writing = FALSE;
-  update_timer (self);
+  made_progress (self);
 
   if (error != NULL)
     {
@@ -716,8 +748,9 @@ on_read_done (GObject      *source,
   n = g_input_stream_read_finish (G_INPUT_STREAM (source), result, &error);
   if (!current)
     return;
+  /* The clock keeps running: what follows reads again, completes a
+   * response or pauses, and each of those sees to the timer. */
   self->reading = FALSE;
-  update_timer (self);
 
   if (n < 0)
     {
@@ -748,6 +781,9 @@ on_read_done (GObject      *source,
       return;
     }
 
+  self->unproven_octets += (gsize) n;
+  if (self->unproven_octets >= PROGRESS_OCTETS)
+    made_progress (self);
   self->buffer_start = 0;
   self->buffer_end = (gsize) n;
   process_input (self);
@@ -777,6 +813,7 @@ complete_head (PbPop3Client *self)
   GError *error = g_steal_pointer (&command->write_error);
 
   pb_pop3_reader_expect_status (&self->reader);
+  made_progress (self);
   command_return (command, error);
   /* The window has room again. */
   pump_writes (self);
@@ -948,6 +985,15 @@ handle_status (PbPop3Client *self,
   return TRUE;
 }
 
+/* Back-pressure: the caller's output is slower than the server. Until it
+ * catches up we wait for ourselves, not for the server. */
+static void
+pause_input (PbPop3Client *self)
+{
+  self->paused = TRUE;
+  update_timer (self);
+}
+
 static void
 process_input (PbPop3Client *self)
 {
@@ -968,13 +1014,13 @@ process_input (PbPop3Client *self)
             {
               if (self->output_busy)
                 {
-                  self->paused = TRUE;
+                  pause_input (self);
                   return;
                 }
               if (self->scratch->len > 0 && command->write_error == NULL &&
                   start_output_write (self, command))
                 {
-                  self->paused = TRUE;
+                  pause_input (self);
                   return;
                 }
               g_byte_array_set_size (self->scratch, 0);
@@ -986,7 +1032,7 @@ process_input (PbPop3Client *self)
               if (self->output_busy)
                 {
                   /* Back-pressure: the disk is slower than the network. */
-                  self->paused = TRUE;
+                  pause_input (self);
                   return;
                 }
               (void) start_output_write (self, command);
@@ -1281,7 +1327,7 @@ on_handshake_done (GObject      *source,
   if (!current)
     return;
   self->connecting = FALSE;
-  update_timer (self);
+  made_progress (self);
 
   if (error != NULL)
     {
@@ -1662,7 +1708,7 @@ on_connected (GObject      *source,
   if (!current)
     return;
   self->connecting = FALSE;
-  update_timer (self);
+  made_progress (self);
 
   if (connection == NULL)
     {

@@ -871,6 +871,96 @@ test_stall_in_greeting (void)
   assert_server_happy (server);
 }
 
+/* A server that sends a byte now and then never stalls, yet never
+ * finishes either: the timeout counts whole responses and kilobytes, not
+ * bytes. */
+static void
+test_trickled_greeting (void)
+{
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 start;
+
+  /* 60 bytes at 20 a second: 3 s for the greeting, each gap 50 ms. */
+  pb_fake_server_trickle (server, "+OK a greeting that takes its time, one byte after another", 1, 50);
+  client = plain_client (server);
+  pb_pop3_client_set_timeout (client, 1);
+  start = g_get_monotonic_time ();
+  g_assert_false (connect_sync (client, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "too slow"));
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 3 * G_USEC_PER_SEC);
+  assert_server_happy (server);
+}
+
+static void
+test_trickled_listing (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GString) listing = g_string_new ("+OK");
+
+  for (guint i = 1; i <= 100; i++)
+    g_string_append_printf (listing, "\n%u uidl-%04u", i, i);
+  g_string_append (listing, "\n.");
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\n.");
+  pb_fake_server_expect (server, "UIDL");
+  /* About 1,300 bytes at 200 a second: never a second without a byte,
+   * never a kilobyte within one. */
+  pb_fake_server_trickle (server, listing->str, 10, 50);
+
+  client = plain_client (server);
+  pb_pop3_client_set_timeout (client, 1);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_uidl_async (client, NULL, on_result, &result);
+  g_assert_null (pb_pop3_client_uidl_finish (client, await (&result), &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT);
+  assert_server_happy (server);
+}
+
+/* Slow is not stalled: a body that keeps coming, a few kilobytes at a
+ * time, is read to its end however long it takes altogether. */
+static void
+test_slow_steady_body (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GOutputStream) output = g_memory_output_stream_new_resizable ();
+  g_autoptr(GString) message = g_string_new ("+OK\nSubject: slow\n");
+  guint64 written = 0;
+
+  while (message->len < 10000)
+    g_string_append (message, "\nA line of the body that arrives over a slow link.");
+  g_string_append (message, "\n.");
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "RETR 1");
+  /* 10 KB in 2 KiB pieces 0.7 s apart: 3.5 s in all, twice the timeout. */
+  pb_fake_server_trickle (server, message->str, 2048, 700);
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  client = plain_client (server);
+  pb_pop3_client_set_timeout (client, 2);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_retr_async (client, 1, output, NULL, on_result, &result);
+  g_assert_true (pb_pop3_client_retr_finish (client, await (&result), &written, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (written, >, 9000);
+  g_assert_true (quit_sync (client, &error));
+  assert_server_happy (server);
+}
+
 static void
 test_drop_mid_retr (void)
 {
@@ -1521,6 +1611,9 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/tls-pinned-self-signed", test_tls_pinned_self_signed);
   g_test_add_func ("/pop3/fake/stall", test_stall);
   g_test_add_func ("/pop3/fake/stall-in-greeting", test_stall_in_greeting);
+  g_test_add_func ("/pop3/fake/trickled-greeting", test_trickled_greeting);
+  g_test_add_func ("/pop3/fake/trickled-listing", test_trickled_listing);
+  g_test_add_func ("/pop3/fake/slow-steady-body", test_slow_steady_body);
   g_test_add_func ("/pop3/fake/drop-mid-retr", test_drop_mid_retr);
   g_test_add_func ("/pop3/fake/huge-status-line", test_huge_status_line);
   g_test_add_func ("/pop3/fake/endless-body", test_endless_body);

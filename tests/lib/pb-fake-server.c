@@ -14,6 +14,7 @@
 typedef enum {
   STEP_SEND,
   STEP_SEND_REPEATED,
+  STEP_TRICKLE,
   STEP_EXPECT,
   STEP_EXPECT_LINES,
   STEP_EXPECT_SILENCE,
@@ -25,12 +26,12 @@ typedef enum {
 
 typedef struct {
   StepKind  kind;
-  GBytes   *data;      /* SEND, SEND_REPEATED (the chunk) */
-  guint64   total;     /* SEND_REPEATED */
+  GBytes   *data;      /* SEND, SEND_REPEATED (the chunk), TRICKLE */
+  guint64   total;     /* SEND_REPEATED; TRICKLE: octets per piece */
   char     *pattern;   /* EXPECT; SASL: mechanism */
   char     *user;      /* SASL */
   char     *password;  /* SASL */
-  guint     count;     /* EXPECT_LINES; EXPECT_SILENCE: milliseconds */
+  guint     count;     /* EXPECT_LINES; EXPECT_SILENCE, TRICKLE: milliseconds */
   gboolean  must_succeed;
 } Step;
 
@@ -336,6 +337,21 @@ run_step (Session *session,
         return TRUE;
       }
 
+    case STEP_TRICKLE:
+      {
+        gsize len = 0;
+        const guint8 *data = g_bytes_get_data (step->data, &len);
+
+        for (gsize sent = 0; sent < len; sent += (gsize) step->total)
+          {
+            if (sent > 0)
+              g_usleep ((gulong) step->count * 1000);
+            if (!write_bytes (session, data + sent, MIN ((gsize) step->total, len - sent), NULL))
+              return FALSE; /* the client gave up waiting: that is the point */
+          }
+        return TRUE;
+      }
+
     case STEP_EXPECT:
       {
         g_autofree char *line = read_line (session, &error);
@@ -629,6 +645,23 @@ pb_fake_server_send_repeated (PbFakeServer *server,
   g_return_if_fail (chunk != NULL && *chunk != '\0');
   step->data = g_bytes_new (chunk, strlen (chunk));
   step->total = total;
+}
+
+void
+pb_fake_server_trickle (PbFakeServer *server,
+                        const char   *text,
+                        guint         piece,
+                        guint         interval_ms)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  g_autofree char *joined = g_strjoinv ("\r\n", lines);
+  g_autofree char *crlf = g_strconcat (joined, "\r\n", NULL);
+  Step *step = add_step (server, STEP_TRICKLE);
+
+  g_return_if_fail (piece > 0);
+  step->data = g_bytes_new (crlf, strlen (crlf));
+  step->total = piece;
+  step->count = interval_ms;
 }
 
 void

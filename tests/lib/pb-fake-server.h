@@ -58,6 +58,13 @@ void          pb_fake_server_send_raw   (PbFakeServer  *server,
 void          pb_fake_server_send_repeated (PbFakeServer *server,
                                             const char   *chunk,
                                             guint64       total);
+/* Sends @text like pb_fake_server_send(), @piece octets at a time with
+ * @interval_ms between the pieces; the client hanging up meanwhile ends
+ * the script without a problem. */
+void          pb_fake_server_trickle    (PbFakeServer  *server,
+                                         const char    *text,
+                                         guint          piece,
+                                         guint          interval_ms);
 /* Reads one line and checks it against @pattern (a GPatternSpec glob
  * such as "AUTH PLAIN *"; CRLF removed). */
 void          pb_fake_server_expect     (PbFakeServer  *server,
