@@ -2381,6 +2381,7 @@ parse_listing (PbPop3Client  *self,
   gsize len = 0;
   const char *data = body ? g_bytes_get_data (body, &len) : NULL;
   const char *end = data + len;
+  guint64 previous = 0;
 
   for (const char *p = data; p != NULL && p < end;)
     {
@@ -2402,6 +2403,18 @@ parse_listing (PbPop3Client  *self,
           g_propagate_error (error, protocol_error (self, uidl ? "UIDL" : "LIST"));
           return NULL;
         }
+      /* One line per message, in order (numbers may skip messages marked
+       * deleted). A number twice or going back would leave two lines
+       * claiming one message, and RETR and DELE name messages by number. */
+      if (number <= previous)
+        {
+          g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
+                       _("The server %s listed message %u out of order in its answer "
+                         "to %s; it does not follow POP3."),
+                       self->host, (guint) number, uidl ? "UIDL" : "LIST");
+          return NULL;
+        }
+      previous = number;
       listing = g_new0 (PbPop3Listing, 1);
       listing->number = (guint) number;
       g_ptr_array_add (result, listing);

@@ -435,6 +435,66 @@ test_listing_spacing (void)
   assert_server_happy (server);
 }
 
+/* A listing names each message once, in order; numbers may skip (a
+ * message marked deleted). A number twice, or going back, is refused. */
+static void
+test_listing_order (void)
+{
+  static const struct {
+    const char *command;
+    const char *reply;
+    gboolean    valid;
+  } cases[] = {
+    { "UIDL", "+OK\r\n1 a\r\n3 c\r\n7 g\r\n.\r\n", TRUE },
+    { "UIDL", "+OK\r\n1 a\r\n1 b\r\n.\r\n", FALSE },
+    { "UIDL", "+OK\r\n1 a\r\n7 g\r\n3 c\r\n.\r\n", FALSE },
+    { "LIST", "+OK\r\n2 100\r\n2 100\r\n.\r\n", FALSE },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL");
+      g_autoptr(PbPop3Client) client = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GAsyncResult) result = NULL;
+      g_autoptr(GPtrArray) listing = NULL;
+
+      expect_user_pass (server);
+      pb_fake_server_expect (server, "CAPA");
+      pb_fake_server_send (server, "+OK\nUSER\nUIDL\n.");
+      pb_fake_server_expect (server, cases[i].command);
+      pb_fake_server_send_raw (server, cases[i].reply, strlen (cases[i].reply));
+
+      client = plain_client (server);
+      g_assert_true (connect_sync (client, &error));
+      g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+      if (g_str_equal (cases[i].command, "UIDL"))
+        {
+          pb_pop3_client_uidl_async (client, NULL, on_result, &result);
+          listing = pb_pop3_client_uidl_finish (client, await (&result), &error);
+        }
+      else
+        {
+          pb_pop3_client_list_async (client, NULL, on_result, &result);
+          listing = pb_pop3_client_list_finish (client, await (&result), &error);
+        }
+      if (cases[i].valid)
+        {
+          g_assert_no_error (error);
+          g_assert_cmpuint (listing->len, ==, 3);
+          g_assert_cmpuint (((PbPop3Listing *) g_ptr_array_index (listing, 2))->number, ==, 7);
+        }
+      else
+        {
+          g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL);
+          g_assert_nonnull (strstr (error->message, "out of order"));
+          g_assert_null (listing);
+        }
+      pb_pop3_client_close (client);
+      assert_server_happy (server);
+    }
+}
+
 /* ---- pipelining ------------------------------------------------------------ */
 
 static void
@@ -1596,6 +1656,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/no-uidl", test_no_uidl);
   g_test_add_func ("/pop3/fake/hostile-uidl", test_hostile_uidl);
   g_test_add_func ("/pop3/fake/listing-spacing", test_listing_spacing);
+  g_test_add_func ("/pop3/fake/listing-order", test_listing_order);
   g_test_add_func ("/pop3/fake/pipelining-window", test_pipelining_window);
   g_test_add_func ("/pop3/fake/no-pipelining", test_no_pipelining);
   g_test_add_func ("/pop3/fake/stls-not-offered", test_stls_not_offered);
