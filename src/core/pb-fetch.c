@@ -1339,11 +1339,13 @@ plan (PbFetch   *self,
       g_hash_table_insert (sizes, GUINT_TO_POINTER (listing->number), listing);
     }
 
+  /* A UIDL listed twice is the first message's (listing_ready()). */
   for (guint i = 0; i < uidl_listing->len; i++)
     {
       PbPop3Listing *listing = g_ptr_array_index (uidl_listing, i);
 
-      g_hash_table_insert (by_uidl, listing->uidl, listing);
+      if (!g_hash_table_contains (by_uidl, listing->uidl))
+        g_hash_table_insert (by_uidl, listing->uidl, listing);
     }
 
   if (self->selection == PB_FETCH_SELECT_UIDLS)
@@ -1379,7 +1381,8 @@ plan (PbFetch   *self,
           PbPop3Listing *listing = g_ptr_array_index (uidl_listing, i);
           PbPop3Listing *sized;
 
-          if (!is_selected (self, listing->uidl))
+          if (g_hash_table_lookup (by_uidl, listing->uidl) != listing ||
+              !is_selected (self, listing->uidl))
             continue;
           sized = g_hash_table_lookup (sizes, GUINT_TO_POINTER (listing->number));
           consider (self, listing->uidl, sized != NULL ? sized->size : 0);
@@ -1446,11 +1449,16 @@ listing_ready (PbFetch   *self,
 {
   g_clear_pointer (&self->numbers, g_hash_table_unref);
   self->numbers = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  /* A broken server may list one UIDL twice. The first message is the one
+   * of that UIDL, as in a check (pb_state_apply_listing()), so that what
+   * the check summarized is what is downloaded and deleted; the other is
+   * left alone. */
   for (guint i = 0; i < uidl->len; i++)
     {
       PbPop3Listing *entry = g_ptr_array_index (uidl, i);
 
-      g_hash_table_insert (self->numbers, g_strdup (entry->uidl), GUINT_TO_POINTER (entry->number));
+      if (!g_hash_table_contains (self->numbers, entry->uidl))
+        g_hash_table_insert (self->numbers, g_strdup (entry->uidl), GUINT_TO_POINTER (entry->number));
     }
 
   if (!self->planned)

@@ -30,11 +30,14 @@ static const char * const on_disk[] = {
 };
 
 /* Greeting, CAPA (no PIPELINING: one command at a time, so the script can
- * follow), USER/PASS, CAPA again, UIDL and LIST with @list_sizes. */
+ * follow), USER/PASS, CAPA again, UIDL with @uidls and LIST with
+ * @list_sizes. */
 static PbFakeServer *
-server_logged_in (const char *list_sizes)
+server_listing (const char *uidls,
+                const char *list_sizes)
 {
   PbFakeServer *server = pb_fake_server_new ();
+  g_autofree char *uidl = g_strdup_printf ("+OK\n%s\n.", uidls);
   g_autofree char *list = g_strdup_printf ("+OK 3 messages\n%s\n.", list_sizes);
 
   pb_fake_server_send (server, "+OK fake ready");
@@ -47,10 +50,16 @@ server_logged_in (const char *list_sizes)
   pb_fake_server_expect (server, "CAPA");
   pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
   pb_fake_server_expect (server, "UIDL");
-  pb_fake_server_send (server, "+OK\n1 uid-one\n2 uid-two\n3 uid-three\n.");
+  pb_fake_server_send (server, uidl);
   pb_fake_server_expect (server, "LIST");
   pb_fake_server_send (server, list);
   return server;
+}
+
+static PbFakeServer *
+server_logged_in (const char *list_sizes)
+{
+  return server_listing ("1 uid-one\n2 uid-two\n3 uid-three", list_sizes);
 }
 
 static PbFakeServer *
@@ -375,6 +384,35 @@ test_dele_refused (Fixture       *fixture,
   /* Refused to delete, but downloaded and recorded all the same. */
   assert_landed (fetch, 1, 2);
   g_assert_true (is_downloaded (fixture, "uid-two"));
+}
+
+/* A broken server giving two messages one UIDL: as in a check, the first
+ * is the message of that UIDL, and the other is left alone: neither
+ * downloaded under the first one's name nor deleted. */
+static void
+test_duplicate_uidl_first_wins (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_listing ("1 uid-one\n2 uid-one\n3 uid-three",
+                                                   "1 26\n2 40\n3 28");
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  expect_retr (server, 1);
+  expect_retr (server, 3);
+  pb_fake_server_expect (server, "DELE 1");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "DELE 3");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, TRUE, &fetch);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_fetch_get_results (fetch)->len, ==, 2);
+  assert_landed (fetch, 0, 1);
+  assert_landed (fetch, 1, 3);
+  g_assert_true (is_downloaded (fixture, "uid-one"));
 }
 
 static void
@@ -762,6 +800,7 @@ main (int argc, char **argv)
   ADD ("/fetch/faults/quit-dropped-after-dele", test_quit_dropped_after_dele);
   ADD ("/fetch/faults/dele-refused", test_dele_refused);
   ADD ("/fetch/faults/list-sizes-lie", test_list_sizes_lie);
+  ADD ("/fetch/faults/duplicate-uidl-first-wins", test_duplicate_uidl_first_wins);
   ADD ("/fetch/faults/listed-over-the-cap-is-skipped", test_listed_over_the_cap_is_skipped);
   ADD ("/fetch/faults/state-loaded-before-another-fetch", test_state_loaded_before_another_fetch);
   ADD ("/fetch/faults/no-uidl/same-identity-as-check", test_no_uidl_same_identity_as_check);
