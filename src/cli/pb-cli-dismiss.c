@@ -3,7 +3,8 @@
  * Marks messages as read without downloading them: they stop counting as
  * new (DESIGN.md). Only the state changes; no network. A UIDL the state does
  * not know (never checked, or gone from the server) is reported and the
- * exit status is 1; the others are still dismissed. */
+ * exit status is 1; the others are still dismissed. A state file that
+ * cannot be read changes nothing: the error, and exit status 1. */
 #include <glib/gi18n.h>
 
 #include "core/pb-state.h"
@@ -54,8 +55,11 @@ pb_cli_dismiss (int    argc,
   state = pb_state_new (pb_account_get_name (account), NULL);
   if (!pb_state_load (state, &error))
     {
-      /* A corrupt state was set aside: there is nothing to dismiss in it. */
+      /* A corrupt state was set aside: there is nothing to dismiss in it.
+       * One that could not be read holds what we would dismiss. */
       pb_cli_print_error (error);
+      if (pb_state_get_read_error (state) != NULL)
+        return PB_EXIT_FAILED;
       g_clear_error (&error);
     }
 

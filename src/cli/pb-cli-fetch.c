@@ -5,8 +5,9 @@
  * progress bar is redrawn on stderr; with --json stdout carries only the
  * contract's array [{"uidl","ok","path","error"}]. Ctrl-C cancels cleanly:
  * no partial file stays, and what was complete is kept and recorded.
- * Exit status: 0 all fetched, 1 a message or the account failed, 2 the
- * command line or the configuration is wrong. */
+ * Exit status: 0 all fetched, 1 a message or the account failed (or its
+ * state file cannot be read: then nothing is fetched), 2 the command line
+ * or the configuration is wrong. */
 #include <glib/gi18n.h>
 #include <glib-unix.h>
 #include <json-glib/json-glib.h>
@@ -258,7 +259,19 @@ pb_cli_fetch (int    argc,
   state = pb_state_new (pb_account_get_name (account), NULL);
   if (!pb_state_load (state, &error))
     {
-      /* A corrupt state is set aside and the state starts empty: go on. */
+      /* A corrupt state is set aside and the state starts empty: go on.
+       * One that could not be read says what was downloaded already:
+       * without it, everything would be downloaded again. */
+      if (pb_state_get_read_error (state) != NULL)
+        {
+          g_autoptr(GPtrArray) none = g_ptr_array_new ();
+
+          if (json)
+            print_json (none, error);
+          else
+            pb_cli_print_error (error);
+          return PB_EXIT_FAILED;
+        }
       pb_cli_print_error (error);
       g_clear_error (&error);
     }

@@ -7,7 +7,9 @@
  * of {"uidl", "size", "from", "subject", "date"} (DESIGN.md).
  *
  * If the check fails, what the last successful check saw is printed, the
- * error goes to stderr and the exit status is 1. */
+ * error goes to stderr and the exit status is 1. If the state file cannot
+ * be read, nothing is listed (everything would look new): the error and
+ * exit status 1. */
 #include <glib/gi18n.h>
 
 #include "core/pb-check.h"
@@ -146,7 +148,13 @@ pb_cli_list (int    argc,
 
   state = pb_state_new (pb_account_get_name (account), NULL);
   if (!pb_state_load (state, &error))
-    pb_cli_print_error (error);
+    {
+      pb_cli_print_error (error);
+      /* A damaged state was set aside: listing counts from empty. One that
+       * could not be read would show every message as new. */
+      if (pb_state_get_read_error (state) != NULL)
+        return PB_EXIT_FAILED;
+    }
 
   /* Listing is asking for the headers: no bound on TOPs here. */
   wait = pb_cli_wait_new ();

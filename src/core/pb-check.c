@@ -33,6 +33,9 @@ typedef struct {
   gboolean       state_loading;
   gboolean       listing_waiting;
   gboolean       return_waiting;
+  /* The state file was there but could not be read: the check ends with
+   * this at its next step, before the listing can be taken for new mail. */
+  GError        *unreadable;
   PbPop3Client  *client;       /* owned */
   PbCheckResult *result;       /* owned */
   gint64         started;      /* g_get_monotonic_time () at the start */
@@ -93,6 +96,7 @@ check_data_free (CheckData *data)
   g_clear_object (&data->client);
   g_clear_object (&data->result);
   g_clear_error (&data->batch_error);
+  g_clear_error (&data->unreadable);
   g_clear_pointer (&data->uidls, g_ptr_array_unref);
   g_clear_pointer (&data->sizes, g_ptr_array_unref);
   g_clear_pointer (&data->tops, g_ptr_array_unref);
@@ -588,6 +592,11 @@ on_listing_done (GTask *task)
       data->listing_waiting = TRUE;  /* on_state_loaded() comes back here */
       return;
     }
+  if (data->unreadable != NULL)
+    {
+      fail (task, g_steal_pointer (&data->unreadable));
+      return;
+    }
 
   if (data->no_uidl)
     {
@@ -663,6 +672,12 @@ on_authenticated (GObject      *source,
   if (!pb_pop3_client_authenticate_finish (data->client, result, &error))
     {
       fail (task, error);
+      return;
+    }
+  /* The state turned out unreadable during the login: no use listing. */
+  if (data->unreadable != NULL)
+    {
+      fail (task, g_steal_pointer (&data->unreadable));
       return;
     }
   pb_check_result_set_login_delay (data->result, pb_pop3_client_get_login_delay (data->client));
@@ -781,9 +796,11 @@ load_state_in_thread (GTask        *load,
   GError *error = NULL;
 
   /* A damaged file is set aside and the state starts empty: the check goes
-   * on, and the error only tells the person. */
-  pb_state_load (state, &error);
-  recover_fetch_journal (state);
+   * on, and the error only tells the person. A file that could not be
+   * read ends the check (on_state_loaded()); the journal waits for a state
+   * it can be applied to. */
+  if (pb_state_load (state, &error) || pb_state_get_read_error (state) == NULL)
+    recover_fetch_journal (state);
   g_task_return_pointer (load, error, (GDestroyNotify) g_error_free);
 }
 
@@ -797,8 +814,20 @@ on_state_loaded (GObject      *source,
   GError *error = g_task_propagate_pointer (G_TASK (result), NULL);
 
   data->state_loading = FALSE;
-  if (error != NULL)
+  if (g_error_matches (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK))
+    {
+      /* Not a damaged file set aside but one that is there and could not
+       * be read: counting from an empty state would report every message
+       * as new. The check fails with it, once the login in flight (if
+       * any) is done; a check that failed already keeps its error. */
+      if (data->return_waiting)
+        g_debug ("The check of account %s failed; its state could not be read either: %s",
+                 pb_account_get_name (data->account), error->message);
+      data->unreadable = g_steal_pointer (&error);
+    }
+  else if (error != NULL)
     pb_check_result_take_state_error (data->result, error);
+
   if (data->return_waiting)
     return_result (task);
   else if (data->listing_waiting)
@@ -847,6 +876,14 @@ pb_check_run_async (PbAccount           *account,
   data->result = pb_check_result_new (pb_account_get_name (account));
   data->started = g_get_monotonic_time ();
   g_task_set_task_data (task, data, (GDestroyNotify) check_data_free);
+
+  /* The caller loaded the state, and its file could not be read: no
+   * password, no connection, nothing to count against. */
+  if ((flags & PB_CHECK_LOAD_STATE) == 0 && pb_state_get_read_error (state) != NULL)
+    {
+      fail (task, g_error_copy (pb_state_get_read_error (state)));
+      return;
+    }
 
   if ((flags & PB_CHECK_LOAD_STATE) == 0)
     recover_fetch_journal (state);

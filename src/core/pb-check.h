@@ -40,9 +40,11 @@ typedef enum {
   /* @state was never loaded: once the password and the connection are
    * there, the check loads it in a worker thread while it logs in (the
    * state is needed only once the UIDL list is in), and puts what loading
-   * said in the result (pb_check_result_get_state_error). A check that
-   * fails before logging in leaves it unloaded. Nobody else may touch the
-   * state until the check returns. */
+   * said in the result (pb_check_result_get_state_error). A file that is
+   * there but cannot be read is no such notice: the check fails with that
+   * error (PB_CORE_ERROR_DISK) once the login is done, without listing. A
+   * check that fails before logging in leaves it unloaded. Nobody else may
+   * touch the state until the check returns. */
   PB_CHECK_LOAD_STATE  = 1 << 0,
   /* Only the counts and the announcements: no copy of every new message in
    * the result (the command line prints counts, and copying 10,000
@@ -55,7 +57,9 @@ typedef enum {
  * use. The account's timeout applies to connecting and to every response;
  * pass a copy of the account with another timeout to override it.
  * @state is changed in place and saved; the caller must not run two checks
- * on one state at a time (the scheduler guarantees that). */
+ * on one state at a time (the scheduler guarantees that). A state whose
+ * file could not be read (pb_state_get_read_error) fails the check with
+ * that error before anything else, without connecting. */
 void           pb_check_run_async  (PbAccount           *account,
                                     PbState             *state,
                                     const char          *password,

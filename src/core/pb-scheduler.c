@@ -479,11 +479,15 @@ ensure_state (Entry *entry)
   else
     g_set_object (&entry->state_ref, entry->state);
 
-  if (loaded && !state_file_changed (entry))
+  /* A file that could not be read is read again every time: whatever
+   * was wrong may have been fixed without the file changing. */
+  if (loaded && pb_state_get_read_error (entry->state) == NULL && !state_file_changed (entry))
     return;
 
   /* A corrupt file is set aside and the state starts fresh, which the
-   * check handles (one summary instead of a storm); nothing more to do. */
+   * check handles (one summary instead of a storm). One that could not be
+   * read fails the check (pb_check_run_async), which then backs off like
+   * any failed check. */
   if (!pb_state_load (entry->state, &error))
     g_debug ("State of account %s: %s", pb_account_get_name (entry->account), error->message);
   remember_state_file (entry);

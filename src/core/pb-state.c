@@ -129,6 +129,9 @@ struct _PbState
    * forgotten since (owned strings; only those that were in that file). */
   FileId         file_id;
   GHashTable    *forgotten;
+  /* Why the last load could not read the file, NULL when it could (or
+   * found none). See pb_state_get_read_error(). */
+  GError        *read_error;
 
   char          *buffer;    /* the loaded file, loaded strings point into it */
   gsize          buffer_len;
@@ -648,15 +651,24 @@ read_file (PbState     *self,
   gsize len = 0;
   int fd;
 
-  fd = open (self->path, O_RDONLY | O_CLOEXEC);
+  /* O_NONBLOCK: a FIFO at the path must not block the open until some
+   * writer comes along (it changes nothing for a regular file). */
+  fd = open (self->path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
   if (fd < 0)
     {
       *saved_errno = errno;
       return FALSE;
     }
-  if (fstat (fd, &st) != 0 || !S_ISREG (st.st_mode))
+  if (fstat (fd, &st) != 0)
     {
-      *saved_errno = S_ISDIR (st.st_mode) ? EISDIR : errno;
+      *saved_errno = errno;
+      close (fd);
+      return FALSE;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      /* A directory, a FIFO, a device: nothing a save ever wrote. */
+      *saved_errno = S_ISDIR (st.st_mode) ? EISDIR : EINVAL;
       close (fd);
       return FALSE;
     }
@@ -783,6 +795,13 @@ read_failed (PbState  *self,
   return FALSE;
 }
 
+const GError *
+pb_state_get_read_error (PbState *self)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), NULL);
+  return self->read_error;
+}
+
 gboolean
 pb_state_load (PbState  *self,
                GError  **error)
@@ -799,13 +818,19 @@ pb_state_load (PbState  *self,
   self->fresh = TRUE;
   self->file_id.known = FALSE;
   g_hash_table_remove_all (self->forgotten);
+  g_clear_error (&self->read_error);
 
   if (!read_file (self, &st, &saved_errno))
     {
       clear_records (self);
       if (saved_errno == ENOENT)
         return TRUE;
-      return read_failed (self, saved_errno, error);
+      /* Not a damaged file: what it holds is unknown, so it is neither set
+       * aside nor taken for an empty state (pb_state_get_read_error()). */
+      read_failed (self, saved_errno, &self->read_error);
+      if (error != NULL)
+        *error = g_error_copy (self->read_error);
+      return FALSE;
     }
 
   reason = parse_file (self);
@@ -1553,6 +1578,7 @@ pb_state_finalize (GObject *object)
   clear_records (self);
   g_ptr_array_unref (self->order);
   g_hash_table_unref (self->forgotten);
+  g_clear_error (&self->read_error);
   g_free (self->account_name);
   g_free (self->path);
 

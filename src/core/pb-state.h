@@ -53,8 +53,19 @@ const char      *pb_state_get_path       (PbState *self);
 
 /* A missing file is an empty state. A corrupt file is renamed aside
  * (<path>.corrupt) and the state starts empty; the returned error
- * (PB_CORE_ERROR_STATE) says so, but the state is usable either way. */
+ * (PB_CORE_ERROR_STATE) says so, but the state is usable either way.
+ * A file that is there but cannot be read (no permission, an I/O error,
+ * a directory) is PB_CORE_ERROR_DISK, and the state is empty but not
+ * usable: see pb_state_get_read_error(). */
 gboolean         pb_state_load           (PbState *self, GError **error);
+/* The PB_CORE_ERROR_DISK error of the last pb_state_load() when the file
+ * was there but could not be read, else NULL (cleared by the next load).
+ * Such a state is empty only because its file could not be read: taking
+ * it for an account with nothing known would report every message as new
+ * and fetch them all again, so a check fails with this error instead
+ * (pb-check.h), and a save refuses to replace a file it cannot read.
+ * (transfer none) */
+const GError    *pb_state_get_read_error (PbState *self);
 /* Atomic and durable: temp file, fsync, rename, fsync(dir). Safe with
  * other writers of the same file (processes or objects): under a lock held
  * only for the save, it first merges what they saved since this state was

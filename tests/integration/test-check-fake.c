@@ -400,6 +400,90 @@ test_no_login_no_state_load (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pb_state_get_count (unloaded), ==, 0);
 }
 
+/* A port nobody listens on: a check that connected would fail with a
+ * network error. */
+static guint16
+closed_port (void)
+{
+  g_autoptr(PbFakeServer) closed = pb_fake_server_new ();
+
+  return pb_fake_server_get_port (closed);
+}
+
+/* Makes the state file of the account "fake" a directory: there, but not
+ * readable, even by root. */
+static const char *
+make_state_unreadable (PbState *state)
+{
+  const char *path = pb_state_get_path (state);
+
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  return path;
+}
+
+/* A state the caller loaded and could not read: counting against it would
+ * report every message as new, so the check fails with the disk error at
+ * once, before the keyring or the network. */
+static void
+test_unreadable_state_fails_before_connecting (Fixture *f, gconstpointer data)
+{
+  const char *path = make_state_unreadable (f->state);
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (pb_state_load (f->state, &error));
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK);
+
+  result = run_check (closed_port (), f->state, PB_CHECK_FLAGS_NONE);
+
+  g_assert_cmpstr (kind_of (result), ==, "disk");
+  g_assert_cmpstr (pb_check_result_get_error (result)->message, ==, error->message);
+  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, path));
+  g_assert_null (pb_check_result_get_state_error (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 0);
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+}
+
+/* The same when the check loads the state itself (PB_CHECK_LOAD_STATE)
+ * while it logs in: it fails with the disk error (not the notice of a
+ * damaged file) and counts nothing, whether the load failed before the
+ * login was done or only once the listing was in. */
+static void
+test_unreadable_state_fails_after_login (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbState) unloaded = pb_state_new ("fake", NULL);
+  const char *path = make_state_unreadable (unloaded);
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autofree char *problems = NULL;
+
+  /* Whether the client stops after the login or after STAT and UIDL
+   * depends on when the load fails, so the answers go out unasked, in one
+   * write, and the script holds either way. Those to LIST, TOP and QUIT
+   * are for a check that wrongly went on: it fails at once (answers it
+   * did not ask for) instead of waiting for them until its timeout. */
+  pb_fake_server_send (server, "+OK 1 100\n"
+                               "+OK\n1 message-1\n.\n"
+                               "+OK\n1 100\n.\n"
+                               "+OK\nSubject: hello\n\n.\n"
+                               "+OK bye");
+  result = run_check (pb_fake_server_get_port (server), unloaded,
+                      PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_cmpstr (kind_of (result), ==, "disk");
+  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, path));
+  g_assert_null (pb_check_result_get_state_error (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 0);
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 0);
+  g_assert_nonnull (pb_state_get_read_error (unloaded));
+  g_assert_false (pb_fake_server_received_prefix (server, "LIST"));
+  g_assert_false (pb_fake_server_received_prefix (server, "TOP"));
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -418,6 +502,8 @@ main (int argc, char **argv)
   ADD ("dropped-connection", test_dropped_connection);
   ADD ("failure-waits-for-state-load", test_failure_waits_for_state_load);
   ADD ("no-login-no-state-load", test_no_login_no_state_load);
+  ADD ("unreadable-state-fails-before-connecting", test_unreadable_state_fails_before_connecting);
+  ADD ("unreadable-state-fails-after-login", test_unreadable_state_fails_after_login);
 #undef ADD
 
   return g_test_run ();

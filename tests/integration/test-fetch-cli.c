@@ -2,6 +2,7 @@
  * keyring (tests/tools/with-keyring.sh), a real Dovecot, isolated XDG
  * dirs. The --json output is the contract's array; exit codes are 0, 1, 2. */
 #include <json-glib/json-glib.h>
+#include <string.h>
 
 #include "pb-test-dovecot.h"
 #include "pb-test-mail.h"
@@ -191,6 +192,65 @@ test_unreachable_server (void)
                    ==, "network");
 }
 
+/* Files in @dir and below it (0 when it does not exist). */
+static guint
+count_files (const char *dir)
+{
+  g_autoptr(GDir) listing = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  if (listing == NULL)
+    return 0;
+  while ((name = g_dir_read_name (listing)) != NULL)
+    {
+      g_autofree char *child = g_build_filename (dir, name, NULL);
+
+      n += g_file_test (child, G_FILE_TEST_IS_DIR) ? count_files (child) : 1;
+    }
+  return n;
+}
+
+/* The state says what was downloaded already. When its file is there but
+ * cannot be read (a directory where it should be; root reads a file of
+ * mode 000 all the same), fetch downloads nothing, as text or as --json,
+ * and says why. */
+static void
+test_unreadable_state_fetches_nothing (void)
+{
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "popbiff", "mail.state", NULL);
+  g_autofree char *folder = g_build_filename (g_get_home_dir (), "Mail", "mail", NULL);
+  g_auto(PbTestRun) json = { 0 };
+  g_auto(PbTestRun) text = { 0 };
+  JsonArray *results;
+  JsonObject *result, *error;
+
+  if (!have_keyring () || (dovecot = setup_account ()) == NULL)
+    return;
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+
+  pb_test_run_popbiff (&json, NULL, "fetch", "mail", "--all", "--json", NULL);
+  g_assert_cmpint (json.status, ==, 1);
+  results = parse_array (parser, json.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 1);
+  result = json_array_get_object_element (results, 0);
+  g_assert_true (json_object_get_null_member (result, "uidl"));
+  g_assert_false (json_object_get_boolean_member (result, "ok"));
+  error = json_object_get_object_member (result, "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "disk");
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"), path));
+
+  pb_test_run_popbiff (&text, NULL, "fetch", "mail", "--all", NULL);
+  g_assert_cmpint (text.status, ==, 1);
+  g_assert_cmpstr (text.out, ==, "");
+  g_assert_nonnull (strstr (text.err, path));
+
+  g_assert_cmpuint (count_files (folder), ==, 0);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+}
+
 static void
 test_bad_command_line (void)
 {
@@ -220,6 +280,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/fetch/json-contract", test_json_contract);
   g_test_add_func ("/cli/fetch/uidls-delete-and-failures", test_uidls_delete_and_failures);
   g_test_add_func ("/cli/fetch/unreachable-server", test_unreachable_server);
+  g_test_add_func ("/cli/fetch/unreadable-state-fetches-nothing", test_unreadable_state_fetches_nothing);
   g_test_add_func ("/cli/fetch/bad-command-line", test_bad_command_line);
 
   return g_test_run ();

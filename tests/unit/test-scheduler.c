@@ -3,7 +3,10 @@
  * the test completes by hand, so every rule is checked to the second and
  * nothing sleeps. */
 #include <gio/gio.h>
+#include <glib/gstdio.h>
+#include <string.h>
 
+#include "core/pb-check.h"
 #include "core/pb-core-error.h"
 #include "core/pb-scheduler.h"
 #include "pop3/pb-pop3-error.h"
@@ -743,6 +746,69 @@ test_last_result_keeps_counts_not_messages (Fixture *f, gconstpointer data)
   g_assert_error ((GError *) pb_check_result_get_error (last), G_IO_ERROR, G_IO_ERROR_TIMED_OUT);
 }
 
+/* The real check, with the password given (no keyring here). It must end
+ * before connecting: nothing listens at the account's address. */
+static void
+real_run (PbAccount           *account,
+          PbState             *state,
+          GCancellable        *cancellable,
+          GAsyncReadyCallback  callback,
+          gpointer             user_data)
+{
+  current->run_state = state;
+  pb_check_run_async (account, state, "secret", PB_CHECK_DEFAULT_MAX_TOPS, PB_CHECK_FLAGS_NONE,
+                      cancellable, callback, user_data);
+}
+
+static void
+wait_for_finished (Fixture *f,
+                   guint    count)
+{
+  while (f->finished->len < count)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+/* A state file that is there but cannot be read (here a directory where
+ * it should be) fails the applet's check with that error, without a
+ * connection (connecting would be a network error), and backs off like
+ * any failure. The next check reads the file again and is given what it
+ * holds. */
+static void
+test_unreadable_state_fails_check (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbState) state = pb_state_new ("work", NULL);
+  const char *path = pb_state_get_path (state);
+  g_autoptr(GError) error = NULL;
+  const GError *failure;
+
+  pb_scheduler_set_runner (f->scheduler, real_run, pb_check_run_finish);
+  add_account (f, "work", 10);
+  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  pb_scheduler_start (f->scheduler);
+
+  pb_scheduler_check_now (f->scheduler, "work");
+  wait_for_finished (f, 1);
+  failure = pb_check_result_get_error (g_ptr_array_index (f->finished, 0));
+  g_assert_error ((GError *) failure, PB_CORE_ERROR, PB_CORE_ERROR_DISK);
+  g_assert_nonnull (strstr (failure->message, path));
+  g_assert_cmpuint (pb_check_result_get_total (g_ptr_array_index (f->finished, 0)), ==, 0);
+  g_assert_cmpint (pb_scheduler_get_status (f->scheduler, "work"), ==, PB_ACCOUNT_STATUS_ERROR);
+  g_assert_cmpstr (pb_scheduler_get_status_message (f->scheduler, "work"), ==, failure->message);
+  g_assert_cmpint (next_check (f, "work"), >=, 60);
+  g_assert_cmpint (next_check (f, "work"), <=, 60 + 3);
+
+  /* Repaired: the next check is given what the file holds. */
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+  pb_state_ensure (state, "known-before")->flags |= PB_MESSAGE_DISMISSED;
+  g_assert_true (pb_state_save (state, &error));
+  g_assert_no_error (error);
+  pb_scheduler_set_runner (f->scheduler, fake_run, fake_finish);
+  pb_scheduler_check_now (f->scheduler, "work");
+  g_assert_cmpuint (count_running (f, "work"), ==, 1);
+  g_assert_null (pb_state_get_read_error (f->run_state));
+  g_assert_nonnull (pb_state_lookup (f->run_state, "known-before"));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -769,6 +835,7 @@ main (int argc, char **argv)
   ADD ("state-released-after-check", test_state_released_after_check);
   ADD ("state-shared-while-held", test_state_shared_while_held);
   ADD ("last-result-keeps-counts-not-messages", test_last_result_keeps_counts_not_messages);
+  ADD ("unreadable-state-fails-check", test_unreadable_state_fails_check);
 #undef ADD
 
   return g_test_run ();

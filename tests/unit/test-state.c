@@ -288,19 +288,107 @@ test_corrupt (gconstpointer data)
   g_assert_nonnull (pb_state_lookup (again, "after"));
 }
 
-static void
-test_unreadable_is_disk_error (void)
+/* Files that are there but cannot be read, even by root (tests may run as
+ * root, who reads a file of mode 000 all the same). */
+typedef enum {
+  UNREADABLE_DIRECTORY,     /* EISDIR */
+  UNREADABLE_SYMLINK_LOOP,  /* ELOOP: a link to itself */
+  UNREADABLE_NO_PERMISSION, /* EACCES: mode 000, unless we are root */
+} Unreadable;
+
+static const char * const unreadable_names[] = { "directory", "symlink-loop", "no-permission" };
+
+/* Makes @path unreadable in the way @how; FALSE (the test skipped) when
+ * that is not possible here. */
+static gboolean
+make_unreadable (const char *path,
+                 Unreadable  how)
 {
+  g_autofree char *dir = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  switch (how)
+    {
+    case UNREADABLE_DIRECTORY:
+      g_assert_cmpint (g_mkdir (path, 0700), ==, 0);
+      return TRUE;
+    case UNREADABLE_SYMLINK_LOOP:
+      g_assert_cmpint (symlink (path, path), ==, 0);
+      return TRUE;
+    case UNREADABLE_NO_PERMISSION:
+      if (geteuid () == 0)
+        {
+          g_test_skip ("root reads a file of mode 000");
+          return FALSE;
+        }
+      g_assert_true (g_file_set_contents (path, "popbiff-state\t1\t0\t0\n", -1, NULL));
+      g_assert_cmpint (g_chmod (path, 0), ==, 0);
+      return TRUE;
+    }
+  g_assert_not_reached ();
+}
+
+/* What @path is (a directory, a link, a file), to see it was left alone. */
+static guint
+file_kind (const char *path)
+{
+  struct stat st;
+
+  g_assert_cmpint (lstat (path, &st), ==, 0);
+  return st.st_mode & S_IFMT;
+}
+
+/* A state file that is there but cannot be read is not a damaged one: it
+ * is neither set aside nor taken for an empty state. The load fails with
+ * a disk error that names the file and the reason, the state remembers
+ * it until a load succeeds, and a save does not replace the file (what it
+ * holds is unknown: messages downloaded, dismissed, announced). */
+static void
+test_unreadable (gconstpointer data)
+{
+  Unreadable how = GPOINTER_TO_UINT (data);
   g_autofree char *path = state_path ("unreadable");
+  g_autofree char *aside = g_strconcat (path, ".corrupt", NULL);
   g_autoptr(PbState) state = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) save_error = NULL;
+  g_autoptr(GError) reload_error = NULL;
+  guint kind;
 
-  /* A directory where the file should be cannot be read; it is not
-   * "corrupt" and must not be renamed. */
-  g_assert_cmpint (g_mkdir_with_parents (path, 0700), ==, 0);
+  if (!make_unreadable (path, how))
+    return;
+  kind = file_kind (path);
+
   state = load_state (path, &error);
   g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK);
-  g_assert_true (g_file_test (path, G_FILE_TEST_IS_DIR));
+  g_test_message ("%s: %s", unreadable_names[how], error->message);
+  g_assert_nonnull (strstr (error->message, "acct"));
+  g_assert_nonnull (strstr (error->message, path));
+  g_assert_cmpuint (pb_state_get_count (state), ==, 0);
+  g_assert_error ((GError *) pb_state_get_read_error (state), PB_CORE_ERROR, PB_CORE_ERROR_DISK);
+  g_assert_cmpstr (pb_state_get_read_error (state)->message, ==, error->message);
+  g_assert_cmpuint (file_kind (path), ==, kind);
+  g_assert_false (g_file_test (aside, G_FILE_TEST_EXISTS));
+
+  /* What a check would record is not written over the file. */
+  pb_state_ensure (state, "seen-by-a-check");
+  g_assert_false (pb_state_save (state, &save_error));
+  g_assert_error (save_error, PB_CORE_ERROR, PB_CORE_ERROR_DISK);
+  g_assert_cmpuint (file_kind (path), ==, kind);
+
+  /* Once the file can be read again, a load reads it and forgets the
+   * error. */
+  if (how == UNREADABLE_DIRECTORY)
+    g_assert_cmpint (g_rmdir (path), ==, 0);
+  else
+    g_assert_cmpint (g_unlink (path), ==, 0);
+  g_assert_true (g_file_set_contents (path, "popbiff-state\t1\t0\t1\nkept\t2\t10\t0\t0\t\t\t\t\n",
+                                      -1, NULL));
+  g_assert_true (pb_state_load (state, &reload_error));
+  g_assert_no_error (reload_error);
+  g_assert_null (pb_state_get_read_error (state));
+  g_assert_nonnull (pb_state_lookup (state, "kept"));
+  g_assert_null (pb_state_lookup (state, "seen-by-a-check"));
 }
 
 static GHashTable *
@@ -723,7 +811,12 @@ main (int argc, char **argv)
       g_autofree char *name = g_strconcat ("/core/state/corrupt/", corrupt_cases[i].name, NULL);
       g_test_add_data_func (name, GUINT_TO_POINTER (i), test_corrupt);
     }
-  g_test_add_func ("/core/state/unreadable-is-disk-error", test_unreadable_is_disk_error);
+  for (guint i = 0; i < G_N_ELEMENTS (unreadable_names); i++)
+    {
+      g_autofree char *name = g_strconcat ("/core/state/unreadable/", unreadable_names[i], NULL);
+
+      g_test_add_data_func (name, GUINT_TO_POINTER (i), test_unreadable);
+    }
   g_test_add_func ("/core/state/forget-missing", test_forget_missing);
   g_test_add_func ("/core/state/order", test_order);
   g_test_add_func ("/core/state/apply-listing", test_apply_listing);
