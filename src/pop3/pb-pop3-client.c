@@ -260,6 +260,15 @@ on_timer (gpointer user_data)
                          _("Could not connect to %s within %u seconds. Check the "
                            "host name, the port and your network connection."),
                          self->host, self->timeout);
+  else if (self->state == STATE_CONNECTING && self->greeting == NULL &&
+           self->security != PB_POP3_SECURITY_TLS && self->unproven_octets == 0)
+    /* A POP3 server greets first; one that speaks TLS from the first byte
+     * waits for us to start the handshake, and both sides wait. */
+    error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
+                         _("The server %s sent no greeting within %u seconds. If this "
+                           "port expects TLS from the start (usually port 995), choose "
+                           "security “tls”."),
+                         self->host, self->timeout);
   else if (self->unproven_octets > 0)
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
                          _("The server %s sent only %" G_GSIZE_FORMAT " bytes in %u "
@@ -1306,6 +1315,21 @@ handshake_error (PbPop3Client *self,
                         _("The server %s did not answer with TLS. Check the port and "
                           "the security setting (port 995 is TLS, port 110 is "
                           "STARTTLS or none)."), self->host);
+  /* A plain POP3 server on the port sends "+OK", which GnuTLS does not
+   * always report as not TLS. After STLS the server does speak TLS. */
+  if (self->security == PB_POP3_SECURITY_TLS)
+    {
+      g_autofree char *reason = g_strdup (error->message);
+      gsize len = strlen (reason);
+
+      if (len > 0 && reason[len - 1] == '.')
+        reason[len - 1] = '\0';
+      return g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TLS,
+                          _("A secure connection to %s could not be established (%s). "
+                            "Check the port and the security setting (port 995 is TLS, "
+                            "port 110 is STARTTLS or none)."),
+                          self->host, reason);
+    }
   return g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TLS,
                       _("A secure connection to %s could not be established: %s"),
                       self->host, error->message);

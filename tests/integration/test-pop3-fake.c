@@ -719,6 +719,27 @@ tls_client (PbFakeServer *server,
   return client;
 }
 
+/* Security "tls" on a port that speaks plain POP3 (110, say): the
+ * handshake meets "+OK" and the error points at the port and setting. */
+static void
+test_tls_to_plain_server (void)
+{
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (!require_certs ())
+    return;
+
+  pb_fake_server_send (server, "+OK POP3 ready, in the clear");
+  pb_fake_server_stall (server);
+  client = tls_client (server, TRUE);
+  g_assert_false (connect_sync (client, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_TLS);
+  g_assert_nonnull (strstr (error->message, "port 995 is TLS"));
+  assert_server_happy (server);
+}
+
 static void
 test_tls_trusted (void)
 {
@@ -928,6 +949,9 @@ test_stall_in_greeting (void)
   pb_pop3_client_set_timeout (client, 1);
   g_assert_false (connect_sync (client, &error));
   g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT);
+  /* The likeliest reason: a port that expects TLS first, waiting too. */
+  g_assert_nonnull (strstr (error->message, "sent no greeting"));
+  g_assert_nonnull (strstr (error->message, "choose security “tls”"));
   assert_server_happy (server);
 }
 
@@ -1663,6 +1687,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/stls-refused", test_stls_refused);
   g_test_add_func ("/pop3/fake/stls-injection", test_stls_injection);
   g_test_add_func ("/pop3/fake/stls-capa-again", test_stls_success_asks_capa_again);
+  g_test_add_func ("/pop3/fake/tls-to-plain-server", test_tls_to_plain_server);
   g_test_add_func ("/pop3/fake/tls-trusted", test_tls_trusted);
   g_test_add_func ("/pop3/fake/tls-damaged-ca-file", test_tls_damaged_ca_file);
   g_test_add_func ("/pop3/fake/tls-wrong-host", test_tls_wrong_host);
