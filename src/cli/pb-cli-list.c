@@ -72,13 +72,19 @@ print_json (GPtrArray *records)
   pb_cli_print_json (root);
 }
 
+/* @checked: this run's check worked. After a failure the table shows
+ * what the last check saw, and an empty one says nothing rather than "no
+ * new messages", which nobody knows. */
 static void
 print_table (GPtrArray  *records,
              const char *account_name,
-             gboolean    all)
+             gboolean    all,
+             gboolean    checked)
 {
   g_autoptr(PbCliTable) table = pb_cli_table_new (5);
 
+  if (records->len == 0 && !checked)
+    return;
   if (records->len == 0)
     {
       if (all)
@@ -93,7 +99,8 @@ print_table (GPtrArray  *records,
       const PbMessageRecord *record = g_ptr_array_index (records, i);
       g_autofree char *from = pb_summary_format_from (record->from_name, record->from_address);
       g_autofree char *date = format_date_local (record->date);
-      g_autofree char *size = g_format_size (record->size);
+      /* 0: LIST never told (a message has at least its headers). */
+      g_autofree char *size = record->size != 0 ? g_format_size (record->size) : g_strdup ("—");
 
       pb_cli_table_add_row (table, record->uidl, date, size,
                             from != NULL ? from : "—",
@@ -180,6 +187,6 @@ pb_cli_list (int    argc,
   if (json)
     print_json (shown);
   else
-    print_table (shown, pb_account_get_name (account), all);
+    print_table (shown, pb_account_get_name (account), all, pb_check_result_get_ok (result));
   return exit_code;
 }

@@ -387,6 +387,44 @@ test_list_json (void)
   g_assert_nonnull (date);
 }
 
+/* The server out of reach: list says why (exit 1) and shows what the last
+ * check saw; with nothing to show it prints nothing, not "no new
+ * messages", which it cannot know. */
+static void
+test_list_failed_check (void)
+{
+  g_autoptr(PbTestDovecot) dovecot = NULL;
+  g_autofree char *port = g_strdup_printf ("%u", pb_test_closed_port ());
+  g_auto(PbTestRun) first = { 0 };
+  g_auto(PbTestRun) edit = { 0 };
+  g_auto(PbTestRun) stale = { 0 };
+  g_auto(PbTestRun) dismiss = { 0 };
+  g_auto(PbTestRun) empty = { 0 };
+  g_auto(GStrv) rows = NULL;
+
+  if (!have_keyring () || (dovecot = setup ()) == NULL)
+    return;
+
+  pb_test_run_popbiff (&first, NULL, "list", "work", NULL);
+  g_assert_cmpint (first.status, ==, 0);
+  pb_test_run_popbiff (&edit, NULL, "accounts", "edit", "work", "--port", port, NULL);
+  g_assert_cmpint (edit.status, ==, 0);
+
+  pb_test_run_popbiff (&stale, NULL, "list", "work", NULL);
+  g_assert_cmpint (stale.status, ==, 1);
+  g_assert_nonnull (strstr (stale.err, "Could not connect"));
+  g_assert_cmpstr (stale.out, ==, first.out);
+  rows = g_strsplit (stale.out, "\n", -1);
+  g_assert_cmpuint (g_strv_length (rows), ==, 4);  /* three and the last newline */
+
+  pb_test_run_popbiff (&dismiss, NULL, "dismiss", "work", "--all", NULL);
+  g_assert_cmpint (dismiss.status, ==, 0);
+  pb_test_run_popbiff (&empty, NULL, "list", "work", NULL);
+  g_assert_cmpint (empty.status, ==, 1);
+  g_assert_nonnull (strstr (empty.err, "Could not connect"));
+  g_assert_cmpstr (empty.out, ==, "");
+}
+
 static const char *
 uidl_at (JsonArray *array, guint i)
 {
@@ -532,6 +570,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
   g_test_add_func ("/cli/help/usage-lines", test_help_usage_lines);
   g_test_add_func ("/cli/list/json", test_list_json);
+  g_test_add_func ("/cli/list/failed-check", test_list_failed_check);
   g_test_add_func ("/cli/dismiss/lowers-new", test_dismiss);
   g_test_add_func ("/cli/check/unreadable-state", test_unreadable_state);
   return g_test_run ();

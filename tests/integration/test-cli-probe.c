@@ -297,30 +297,10 @@ test_human_output (void)
   g_assert_cmpstr (run->err, ==, "");
 }
 
-/* A port nobody listens on: bound, then closed again. */
-static guint16
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) address = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_no_error (error);
-  g_socket_bind (socket, address, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  g_socket_close (socket, NULL);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static void
 test_connection_refused (void)
 {
-  g_autofree char *port = g_strdup_printf ("%u", free_port ());
+  g_autofree char *port = g_strdup_printf ("%u", pb_test_closed_port ());
   g_autoptr(ProbeRun) run = NULL;
 
   run = run_probe ("", "127.0.0.1", "--port", port, "--security", "starttls", NULL);

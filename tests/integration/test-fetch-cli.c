@@ -160,21 +160,14 @@ test_unreachable_server (void)
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_auto(PbTestRun) add = { 0 };
   g_auto(PbTestRun) fetch = { 0 };
-  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *port = NULL;
   JsonArray *results;
   JsonObject *result;
-  guint16 free_port;
 
   if (!have_keyring ())
     return;
 
-  /* A port nobody listens on: take a free one and close it again. */
-  free_port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
-  g_assert_no_error (error);
-  g_socket_listener_close (listener);
-  port = g_strdup_printf ("%u", free_port);
+  port = g_strdup_printf ("%u", pb_test_closed_port ());
 
   pb_test_run_popbiff (&add, "secret\n", "accounts", "add", "gone", "--host", "127.0.0.1",
                "--port", port, "--user", "u", "--password-stdin", NULL);

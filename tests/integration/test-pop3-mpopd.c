@@ -37,24 +37,6 @@ child_setup (gpointer data)
     raise (SIGTERM);
 }
 
-static guint16
-free_port (void)
-{
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GSocket) socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM,
-                                            G_SOCKET_PROTOCOL_TCP, &error);
-  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
-  g_autoptr(GSocketAddress) any = g_inet_socket_address_new (loopback, 0);
-  g_autoptr(GSocketAddress) bound = NULL;
-
-  g_assert_no_error (error);
-  g_socket_bind (socket, any, FALSE, &error);
-  g_assert_no_error (error);
-  bound = g_socket_get_local_address (socket, &error);
-  g_assert_no_error (error);
-  return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
-}
-
 static gboolean
 greets (guint16 port)
 {
@@ -89,7 +71,7 @@ start_mpopd (Fixture    *f,
       g_autofree char *out_path = g_build_filename (f->dir, "mpopd.out", NULL);
       gint64 deadline = g_get_monotonic_time () + START_DEADLINE_USEC;
 
-      f->port = free_port ();
+      f->port = pb_test_closed_port ();
       port_arg = g_strdup_printf ("--port=%u", f->port);
       /* The password reaches mpopd through its passwordeval command and
        * the environment, never argv. */

@@ -103,3 +103,13 @@ pb_test_listen_silently (GSocketListener *listener)
   g_assert_no_error (error);
   return g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
 }
+
+guint16
+pb_test_closed_port (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  guint16 port = pb_test_listen_silently (listener);
+
+  g_socket_listener_close (listener);
+  return port;
+}

@@ -45,4 +45,8 @@ void        pb_test_run_popbiff   (PbTestRun  *run,
  * nobody answers, so no server thread can outlive a test. */
 guint16     pb_test_listen_silently (GSocketListener *listener);
 
+/* A port of 127.0.0.1 nobody listens on (bound, then closed again): a
+ * connection there is refused. */
+guint16     pb_test_closed_port     (void);
+
 G_END_DECLS
