@@ -1,7 +1,13 @@
 /* pb-fake-server.c: a scripted POP3 server in a worker thread (see the
  * header). Blocking I/O keeps a script as easy to read as a transcript;
  * every socket has a timeout so a client that misbehaves fails the test
- * instead of hanging it. */
+ * instead of hanging it.
+ *
+ * Freeing while the script plays: the worker thread uses the server until
+ * its handler returns, so the server is reference-counted (the test holds
+ * one reference, the "run" handler's closure another, dropped only when no
+ * emission uses it any more), and pb_fake_server_free() cancels the
+ * worker's I/O and waits for the handler to end. */
 #include <gsasl.h>
 #include <string.h>
 
@@ -36,6 +42,7 @@ typedef struct {
 } Step;
 
 struct _PbFakeServer {
+  gatomicrefcount  ref_count;
   GSocketService  *service;
   guint16          port;
   GMainContext    *context;
@@ -43,8 +50,12 @@ struct _PbFakeServer {
   gboolean         implicit_tls;
   GPtrArray       *steps;
   gboolean         started;    /* a connection was accepted */
+  /* Every blocking call of the worker takes it; free cancels it. */
+  GCancellable    *cancellable;
 
   GMutex           lock;
+  GCond            handler_ended;
+  guint            handlers;   /* under lock: handlers playing the script */
   GString         *problems;   /* under lock */
   GPtrArray       *received;   /* under lock; NULL-terminated after wait */
   gint             done;       /* atomic */
@@ -122,7 +133,8 @@ read_line (Session  *session,
            GError  **error)
 {
   gsize len = 0;
-  char *line = g_data_input_stream_read_line (session->input, &len, NULL, error);
+  char *line = g_data_input_stream_read_line (session->input, &len,
+                                              session->server->cancellable, error);
 
   if (line != NULL && len > 0 && line[len - 1] == '\r')
     line[len - 1] = '\0';
@@ -137,8 +149,10 @@ write_bytes (Session       *session,
              gsize          len,
              GError       **error)
 {
-  return g_output_stream_write_all (session->output, data, len, NULL, NULL, error) &&
-         g_output_stream_flush (session->output, NULL, error);
+  GCancellable *cancellable = session->server->cancellable;
+
+  return g_output_stream_write_all (session->output, data, len, NULL, cancellable, error) &&
+         g_output_stream_flush (session->output, cancellable, error);
 }
 
 static gboolean
@@ -151,7 +165,7 @@ do_handshake (Session  *session,
   if (tls == NULL)
     return FALSE;
   g_tls_connection_set_require_close_notify (G_TLS_CONNECTION (tls), FALSE);
-  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), NULL, error))
+  if (!g_tls_connection_handshake (G_TLS_CONNECTION (tls), session->server->cancellable, error))
     return FALSE;
   session_set_stream (session, tls);
   return TRUE;
@@ -330,7 +344,8 @@ run_step (Session *session,
           {
             gsize n = (gsize) MIN ((guint64) block->len, step->total - sent);
 
-            if (!g_output_stream_write_all (session->output, block->str, n, NULL, NULL, NULL))
+            if (!g_output_stream_write_all (session->output, block->str, n, NULL,
+                                            server->cancellable, NULL))
               return FALSE; /* the client hung up: that is the point */
             sent += n;
           }
@@ -393,7 +408,7 @@ run_step (Session *session,
 
         if (buffered > 0 ||
             g_socket_condition_timed_wait (socket, G_IO_IN, (gint64) step->count * 1000,
-                                           NULL, &timed_out))
+                                           server->cancellable, &timed_out))
           {
             g_autofree char *line = read_line (session, NULL);
 
@@ -453,12 +468,15 @@ on_run (GThreadedSocketService *service,
   guint i = 0;
 
   g_mutex_lock (&server->lock);
-  if (server->started)
+  /* One connection per script, others are closed; and none once the
+   * server is being freed. */
+  if (server->started || g_cancellable_is_cancelled (server->cancellable))
     {
       g_mutex_unlock (&server->lock);
-      return TRUE; /* one connection per script; others are closed */
+      return TRUE;
     }
   server->started = TRUE;
+  server->handlers++;
   g_mutex_unlock (&server->lock);
 
   g_socket_set_timeout (g_socket_connection_get_socket (connection), IO_TIMEOUT_SECONDS);
@@ -511,7 +529,44 @@ on_run (GThreadedSocketService *service,
 
   g_atomic_int_set (&server->done, 1);
   g_main_context_wakeup (server->context);
+
+  g_mutex_lock (&server->lock);
+  server->handlers--;
+  g_cond_broadcast (&server->handler_ended);
+  g_mutex_unlock (&server->lock);
   return TRUE;
+}
+
+static PbFakeServer *
+fake_server_ref (PbFakeServer *server)
+{
+  g_atomic_ref_count_inc (&server->ref_count);
+  return server;
+}
+
+static void
+fake_server_unref (PbFakeServer *server)
+{
+  if (!g_atomic_ref_count_dec (&server->ref_count))
+    return;
+  g_clear_object (&server->certificate);
+  g_clear_object (&server->cancellable);
+  g_ptr_array_unref (server->steps);
+  g_string_free (server->problems, TRUE);
+  g_ptr_array_unref (server->received);
+  g_mutex_clear (&server->lock);
+  g_cond_clear (&server->handler_ended);
+  g_main_context_unref (server->context);
+  g_free (server);
+}
+
+/* The "run" handler's reference goes with its closure: GSignal keeps a
+ * closure alive while an emission runs it, even once disconnected. */
+static void
+on_run_closure_finalized (gpointer  data,
+                          GClosure *closure)
+{
+  fake_server_unref (data);
 }
 
 PbFakeServer *
@@ -526,6 +581,9 @@ pb_fake_server_new_on (const char  *address,
   g_return_val_if_fail (inet != NULL, NULL);
 
   server = g_new0 (PbFakeServer, 1);
+  g_atomic_ref_count_init (&server->ref_count);
+  server->cancellable = g_cancellable_new ();
+  g_cond_init (&server->handler_ended);
   server->context = g_main_context_ref_thread_default ();
   server->steps = g_ptr_array_new_with_free_func ((GDestroyNotify) step_free);
   server->problems = g_string_new (NULL);
@@ -542,7 +600,8 @@ pb_fake_server_new_on (const char  *address,
       return NULL;
     }
   server->port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (effective));
-  g_signal_connect (server->service, "run", G_CALLBACK (on_run), server);
+  g_signal_connect_data (server->service, "run", G_CALLBACK (on_run),
+                         fake_server_ref (server), on_run_closure_finalized, 0);
   g_socket_service_start (server->service);
   return server;
 }
@@ -560,6 +619,8 @@ pb_fake_server_new (void)
 void
 pb_fake_server_free (PbFakeServer *server)
 {
+  gint64 deadline;
+
   if (server == NULL)
     return;
   if (server->service != NULL)
@@ -571,13 +632,19 @@ pb_fake_server_free (PbFakeServer *server)
       g_signal_handlers_disconnect_by_data (server->service, server);
       g_clear_object (&server->service);
     }
-  g_clear_object (&server->certificate);
-  g_ptr_array_unref (server->steps);
-  g_string_free (server->problems, TRUE);
-  g_ptr_array_unref (server->received);
-  g_mutex_clear (&server->lock);
-  g_main_context_unref (server->context);
-  g_free (server);
+
+  /* A script still playing (the test gave up on it, or never waited)
+   * ends at its next blocking call, and closes its connection. Bounded:
+   * should a handler not notice, the references keep what it uses alive. */
+  g_cancellable_cancel (server->cancellable);
+  deadline = g_get_monotonic_time () + WAIT_TIMEOUT_SECONDS * G_TIME_SPAN_SECOND;
+  g_mutex_lock (&server->lock);
+  while (server->handlers > 0 &&
+         g_cond_wait_until (&server->handler_ended, &server->lock, deadline))
+    ;
+  g_mutex_unlock (&server->lock);
+
+  fake_server_unref (server);
 }
 
 guint16

@@ -31,6 +31,9 @@ PbFakeServer *pb_fake_server_new_on     (const char    *address,
                                          GError       **error);
 /* 127.0.0.1; aborts the test if that fails. */
 PbFakeServer *pb_fake_server_new        (void);
+/* Safe at any time, also while a connection is being served: the script
+ * stops at its next blocking step, the connection is closed, and the
+ * worker thread is done with the server before this returns. */
 void          pb_fake_server_free       (PbFakeServer  *server);
 guint16       pb_fake_server_get_port   (PbFakeServer  *server);
 
