@@ -1155,6 +1155,17 @@ merge_records (PbState *self,
   return mark;  /* what the records in the file carry now */
 }
 
+/* A refresh that found no file: like a load of a missing file, the state
+ * is what it holds, and a failed read of the past no longer matters. */
+static gboolean
+adopted_nothing (PbState  *self,
+                 gboolean  adopt)
+{
+  if (adopt)
+    g_clear_error (&self->read_error);
+  return TRUE;
+}
+
 /* Reads the file again if another writer replaced it since we last read
  * or wrote it, and merges it in. A damaged file holds nothing to keep (a
  * save replaces it). With @adopt, the file read becomes the one this
@@ -1173,7 +1184,7 @@ merge_disk_changes (PbState   *self,
   if (stat (self->path, &st) != 0)
     {
       if (errno == ENOENT)
-        return TRUE;
+        return adopted_nothing (self, adopt);
       return read_failed (self, errno, error);
     }
   if (file_id_is (&self->file_id, &st))
@@ -1183,7 +1194,7 @@ merge_disk_changes (PbState   *self,
   if (!read_file (disk, &st, &saved_errno))
     {
       if (saved_errno == ENOENT)
-        return TRUE;
+        return adopted_nothing (self, adopt);
       return read_failed (self, saved_errno, error);
     }
   reason = parse_file (disk);
@@ -1196,6 +1207,8 @@ merge_disk_changes (PbState   *self,
   mark = merge_records (self, disk);
   if (adopt)
     {
+      /* What the file holds is in memory now, as after a load. */
+      g_clear_error (&self->read_error);
       file_id_set (&self->file_id, &st);
       for (guint i = 0; i < self->order->len; i++)
         {
@@ -1237,6 +1250,8 @@ pb_state_save (PbState  *self,
       for (guint i = 0; i < self->order->len; i++)
         ((PbStateRecord *) g_ptr_array_index (self->order, i))->on_disk = TRUE;
       g_hash_table_remove_all (self->forgotten);
+      /* It merged the file it could not load before, if any. */
+      g_clear_error (&self->read_error);
     }
   close (lock_fd);  /* releases the lock */
   return ok;

@@ -59,7 +59,8 @@ const char      *pb_state_get_path       (PbState *self);
  * usable: see pb_state_get_read_error(). */
 gboolean         pb_state_load           (PbState *self, GError **error);
 /* The PB_CORE_ERROR_DISK error of the last pb_state_load() when the file
- * was there but could not be read, else NULL (cleared by the next load).
+ * was there but could not be read, else NULL. Cleared by the next load,
+ * and by a save or refresh that merged the file in after all.
  * Such a state is empty only because its file could not be read: taking
  * it for an account with nothing known would report every message as new
  * and fetch them all again, so a check fails with this error instead

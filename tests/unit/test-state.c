@@ -391,6 +391,45 @@ test_unreadable (gconstpointer data)
   g_assert_null (pb_state_lookup (state, "seen-by-a-check"));
 }
 
+/* Once the file can be read again, a refresh (a fetch does one under its
+ * lock) or a save merges it in, as a load would have: the state is no
+ * longer one whose file could not be read. */
+static void
+test_unreadable_then_merged (gconstpointer data)
+{
+  gboolean by_save = GPOINTER_TO_INT (data);
+  g_autofree char *path = state_path ("repaired");
+  g_autoptr(PbState) state = NULL;
+  g_autoptr(PbState) again = NULL;
+  g_autoptr(GError) error = NULL;
+  PbMessageRecord *kept;
+
+  g_assert_true (make_unreadable (path, UNREADABLE_DIRECTORY));
+  state = load_state (path, NULL);
+  g_assert_nonnull (pb_state_get_read_error (state));
+
+  g_assert_cmpint (g_rmdir (path), ==, 0);
+  g_assert_true (g_file_set_contents (path, "popbiff-state\t1\t0\t1\nkept\t2\t10\t0\t0\t\t\t\t\n",
+                                      -1, NULL));
+  if (by_save)
+    {
+      pb_state_ensure (state, "seen-meanwhile");
+      g_assert_true (pb_state_save (state, &error));
+    }
+  else
+    g_assert_true (pb_state_refresh (state, &error));
+  g_assert_no_error (error);
+  g_assert_null (pb_state_get_read_error (state));
+  kept = pb_state_lookup (state, "kept");
+  g_assert_nonnull (kept);
+  g_assert_cmpint (kept->flags, ==, PB_MESSAGE_DOWNLOADED);
+
+  again = load_state (path, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (pb_state_lookup (again, "kept"));
+  g_assert_cmpuint (pb_state_get_count (again), ==, by_save ? 2 : 1);
+}
+
 static GHashTable *
 uidl_set (const char * const *uidls)
 {
@@ -817,6 +856,10 @@ main (int argc, char **argv)
 
       g_test_add_data_func (name, GUINT_TO_POINTER (i), test_unreadable);
     }
+  g_test_add_data_func ("/core/state/unreadable-then-refreshed", GINT_TO_POINTER (FALSE),
+                        test_unreadable_then_merged);
+  g_test_add_data_func ("/core/state/unreadable-then-saved", GINT_TO_POINTER (TRUE),
+                        test_unreadable_then_merged);
   g_test_add_func ("/core/state/forget-missing", test_forget_missing);
   g_test_add_func ("/core/state/order", test_order);
   g_test_add_func ("/core/state/apply-listing", test_apply_listing);
