@@ -2229,9 +2229,14 @@ pb_pop3_client_authenticate_async (PbPop3Client        *self,
    * another command (Camel rejects them too). */
   if (strpbrk (user, "\r\n") != NULL || strpbrk (secret, "\r\n") != NULL)
     {
-      g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS,
-                               _("The user name or password contains a line break, "
-                                 "which cannot be sent to a POP3 server. Check them."));
+      gboolean bearer = method == PB_POP3_AUTH_XOAUTH2 || method == PB_POP3_AUTH_OAUTHBEARER;
+
+      g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS, "%s",
+                               bearer ? _("The user name or access token contains a line "
+                                          "break, which cannot be sent to a POP3 server. "
+                                          "Check them.")
+                                      : _("The user name or password contains a line break, "
+                                          "which cannot be sent to a POP3 server. Check them."));
       return;
     }
   if (self->state != STATE_AUTHORIZATION)

@@ -1201,6 +1201,12 @@ test_crlf_in_credentials (void)
   g_clear_error (&error);
   g_assert_false (auth_sync (client, "alice", "sec\nret", PB_POP3_AUTH_PLAIN, &error));
   g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS);
+  g_assert_nonnull (strstr (error->message, "password"));
+  g_clear_error (&error);
+  /* A bearer mechanism's secret is a token, and the error says so. */
+  g_assert_false (auth_sync (client, "alice", "tok\r\nen", PB_POP3_AUTH_XOAUTH2, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_INVALID_CREDENTIALS);
+  g_assert_nonnull (strstr (error->message, "access token"));
   pb_pop3_client_close (client);
   assert_server_happy (server);
   g_assert_cmpstrv (pb_fake_server_get_received (server), ((const char *[]) { "CAPA", NULL }));
