@@ -81,7 +81,8 @@ PbPop3Client *pb_pop3_client_new (const char     *host,
  * in addition to the system store; the pin (SHA-256 of the leaf's DER, hex,
  * colons allowed) accepts exactly that certificate, self-signed or not, and
  * refuses any other. A timeout of 0 means PB_POP3_DEFAULT_TIMEOUT; it is
- * the longest the server may stay silent, not a limit on the session. */
+ * the longest the server may go without progress (an answer, or another
+ * kilobyte of a long one), not a limit on the session. */
 void pb_pop3_client_set_timeout          (PbPop3Client *self, guint seconds);
 void pb_pop3_client_set_ca_file          (PbPop3Client *self, const char *path);
 void pb_pop3_client_set_pin_sha256       (PbPop3Client *self, const char *hex);
