@@ -129,6 +129,10 @@ fail (GTask  *task,
 {
   CheckData *data = g_task_get_task_data (task);
 
+  /* Closing the client returns its pending call at once (the connection
+   * still being made when the keyring fails): that callback must already
+   * see the result decided, or it fails the task a second time. */
+  data->ended = TRUE;
   wipe_password (data);
   if (data->client != NULL)
     {

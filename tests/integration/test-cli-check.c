@@ -486,6 +486,38 @@ test_dismiss (void)
  * the disk error and no counts, list lists nothing, dismiss changes
  * nothing; all exit 1 and name the file. Once it is back, nothing was
  * lost. */
+/* No password stored, and the keyring says so while the server has not
+ * even greeted: one keyring error, and the check does not fail twice. */
+static void
+test_no_password (void)
+{
+  g_autoptr(GSocketListener) listener = g_socket_listener_new ();
+  g_autofree char *port = g_strdup_printf ("%u", pb_test_listen_silently (listener));
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) run = { 0 };
+  JsonObject *object, *error;
+  JsonArray *array;
+
+  if (!have_keyring ())
+    return;
+  pb_test_run_popbiff (&add, NULL, "accounts", "add", "nopass", "--host", "127.0.0.1",
+                       "--port", port, "--user", "alice", "--timeout", "60", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  pb_test_run_popbiff (&run, NULL, "check", "nopass", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpstr (run.err, ==, "");
+  array = parse_array (parser, run.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  object = json_array_get_object_element (array, 0);
+  g_assert_false (json_object_get_boolean_member (object, "ok"));
+  error = json_object_get_object_member (object, "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "keyring");
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"),
+                            "popbiff accounts edit nopass --password-stdin"));
+}
+
 static void
 test_unreadable_state (void)
 {
@@ -573,5 +605,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/list/failed-check", test_list_failed_check);
   g_test_add_func ("/cli/dismiss/lowers-new", test_dismiss);
   g_test_add_func ("/cli/check/unreadable-state", test_unreadable_state);
+  g_test_add_func ("/cli/check/no-password", test_no_password);
   return g_test_run ();
 }
