@@ -16,7 +16,6 @@ struct _PbAccountInfo
   gint            total;
   GPtrArray      *messages;      /* (element-type PbMessageItem) owned */
   GError         *error;         /* the last check's, or NULL */
-  gboolean        has_tls_info;  /* certificate details were kept for "Review" */
 };
 
 G_DEFINE_FINAL_TYPE (PbAccountInfo, pb_account_info, G_TYPE_OBJECT)
@@ -278,7 +277,9 @@ pb_account_info_describe_error (PbAccountInfo *self,
     {
       gboolean pinned = self->account != NULL && pb_account_get_pin_sha256 (self->account) != NULL;
 
-      *fix = self->has_tls_info ? PB_ERROR_FIX_REVIEW_CERTIFICATE : PB_ERROR_FIX_EDIT_ACCOUNT;
+      /* Review connects again to show the certificate it got, so it
+       * works whether the certificate changed or was never trusted. */
+      *fix = PB_ERROR_FIX_REVIEW_CERTIFICATE;
       return g_strdup (pinned ? _("Certificate changed") : _("Certificate not trusted"));
     }
   if (g_str_equal (kind, "tls"))

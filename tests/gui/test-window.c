@@ -209,6 +209,7 @@ test_changed_certificate_is_a_warning (Fixture       *f,
   g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 12, NULL);
   g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE,
                                                  "The certificate does not match the pinned one");
+  PbAccountRow *row;
 
   pb_account_set_pin_sha256 (pb_account_info_get_account (info),
                              "0000000000000000000000000000000000000000000000000000000000000000");
@@ -216,7 +217,29 @@ test_changed_certificate_is_a_warning (Fixture       *f,
   pb_account_info_set_error (info, 1700000100, error);
   gui_test_flush ();
 
-  g_assert_cmpstr (pb_account_row_get_error_text (row_for (f, "work")), ==, "Certificate changed");
+  row = row_for (f, "work");
+  g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Certificate changed");
+  /* The fix at hand is to look at the new certificate, not the settings. */
+  g_assert_cmpstr (gtk_button_get_label (pb_account_row_get_fix_button (row)), ==, "_Review");
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (pb_account_row_get_fix_button (row))));
+}
+
+static void
+test_untrusted_certificate_offers_review (Fixture       *f,
+                                          gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("home", 12, NULL);
+  g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_CERTIFICATE,
+                                                 "The certificate is not trusted");
+  PbAccountRow *row;
+
+  g_list_store_append (f->accounts, info);
+  pb_account_info_set_error (info, 1700000100, error);
+  gui_test_flush ();
+
+  row = row_for (f, "home");
+  g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Certificate not trusted");
+  g_assert_cmpstr (gtk_button_get_label (pb_account_row_get_fix_button (row)), ==, "_Review");
 }
 
 static void
@@ -300,6 +323,7 @@ main (int    argc,
   ADD ("/app/window/checking-shows-spinner", test_checking_shows_spinner);
   ADD ("/app/window/rejected-password-offers-edit", test_rejected_password_offers_edit);
   ADD ("/app/window/changed-certificate-is-a-warning", test_changed_certificate_is_a_warning);
+  ADD ("/app/window/untrusted-certificate-offers-review", test_untrusted_certificate_offers_review);
   ADD ("/app/window/unreachable-offers-retry", test_unreachable_offers_retry);
   ADD ("/app/window/filter-and-mark-read", test_filter_and_mark_read);
 #undef ADD
