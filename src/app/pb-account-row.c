@@ -31,6 +31,26 @@ enum {
 };
 static guint signals[N_SIGNALS];
 
+/* A button label without its mnemonic marks ("_Edit account" reads
+ * "Edit account"; "__" is a literal underscore), for screen readers. */
+static char *
+strip_mnemonic (const char *label)
+{
+  GString *text = g_string_sized_new (strlen (label));
+
+  for (const char *p = label; *p != '\0'; p++)
+    {
+      if (*p == '_')
+        {
+          if (p[1] != '_')
+            continue;
+          p++;
+        }
+      g_string_append_c (text, *p);
+    }
+  return g_string_free (text, FALSE);
+}
+
 static void
 set_checking (PbAccountRow *self,
               gboolean      checking)
@@ -138,11 +158,11 @@ pb_account_row_update (PbAccountRow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->fix_button), label != NULL);
   if (label != NULL)
     {
+      g_autofree char *plain = strip_mnemonic (label);
       g_autofree char *fix_accessible = NULL;
 
       gtk_button_set_label (self->fix_button, label);
-      fix_accessible = g_strdup_printf ("%s: %s", pb_account_info_get_name (self->status),
-                                        pb_error_fix_get_label (self->fix));
+      fix_accessible = g_strdup_printf ("%s: %s", pb_account_info_get_name (self->status), plain);
       atk_object_set_name (gtk_widget_get_accessible (GTK_WIDGET (self->fix_button)), fix_accessible);
     }
   /* The full message (with what the server said) is a hover away. */

@@ -200,6 +200,10 @@ test_rejected_password_offers_edit (Fixture       *f,
   g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Password rejected");
   g_assert_cmpstr (gtk_button_get_label (pb_account_row_get_fix_button (row)), ==, "_Edit account");
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (pb_account_row_get_fix_button (row))));
+  /* A screen reader says which account the button fixes, and no
+   * mnemonic underscore. */
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (GTK_WIDGET (pb_account_row_get_fix_button (row)))),
+                   ==, "work: Edit account");
 }
 
 static void
