@@ -130,8 +130,11 @@ add_result_object (JsonBuilder  *builder,
     json_builder_add_null_value (builder);
   json_builder_set_member_name (builder, "ok");
   json_builder_add_boolean_value (builder, error == NULL);
+  /* A message on disk whose deletion failed is not "ok", but it is
+   * downloaded and recorded (a later fetch skips it): the script must
+   * learn where it went. */
   json_builder_set_member_name (builder, "path");
-  if (path != NULL && error == NULL)
+  if (path != NULL)
     json_builder_add_string_value (builder, path);
   else
     json_builder_add_null_value (builder);

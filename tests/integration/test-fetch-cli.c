@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 #include <string.h>
 
+#include "pb-fake-server.h"
 #include "pb-test-dovecot.h"
 #include "pb-test-mail.h"
 #include "pb-test-util.h"
@@ -265,6 +266,115 @@ test_bad_command_line (void)
     }
 }
 
+static void
+on_communicated (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+/* pb_test_run_popbiff() with the main loop running meanwhile: the fake
+ * server accepts on it. */
+static void
+run_popbiff_async (PbTestRun          *run,
+                   const char * const *args)
+{
+  g_autoptr(GSubprocessLauncher) launcher =
+    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GSubprocess) process = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
+  for (guint i = 0; args[i] != NULL; i++)
+    g_ptr_array_add (argv, (gpointer) args[i]);
+  g_ptr_array_add (argv, NULL);
+  /* The test's own isolated dirs, as pb_test_run_popbiff() hands them on. */
+  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
+  g_assert_no_error (error);
+  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &result);
+  while (result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  g_subprocess_communicate_utf8_finish (process, result, &run->out, &run->err, &error);
+  g_assert_no_error (error);
+  g_assert_true (g_subprocess_get_if_exited (process));
+  run->status = g_subprocess_get_exit_status (process);
+  g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
+}
+
+/* The server refuses to delete a message that is on disk: it is not "ok",
+ * but its "path" says where it is (a later fetch will not take it again,
+ * so the script learns it now or never). */
+static void
+test_downloaded_not_deleted_has_path (void)
+{
+  static const char * const fetch_args[] = { "fetch", "fake", "--delete", "--json", NULL };
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *port = g_strdup_printf ("%u", pb_fake_server_get_port (server));
+  g_autofree char *problems = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) fetch = { 0 };
+  JsonObject *result, *error;
+  JsonArray *results;
+  const char *path;
+
+  if (!have_keyring ())
+    return;
+  pb_test_run_popbiff (&add, "secret\n", "accounts", "add", "fake", "--host", "127.0.0.1",
+                       "--port", port, "--security", "none", "--auth", "user",
+                       "--user", "alice", "--timeout", "60", "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  pb_fake_server_send (server, "+OK fake ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 uid-one\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK 1 message\n1 26\n.");
+  pb_fake_server_expect (server, "RETR 1");
+  pb_fake_server_send (server, "+OK\nSubject: one\n\nfirst body\n.");
+  pb_fake_server_expect (server, "DELE 1");
+  pb_fake_server_send (server, "-ERR [SYS/PERM] read-only mailbox");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  run_popbiff_async (&fetch, fetch_args);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_cmpint (fetch.status, ==, 1);
+  results = parse_array (parser, fetch.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 1);
+  result = json_array_get_object_element (results, 0);
+  g_assert_cmpstr (json_object_get_string_member (result, "uidl"), ==, "uid-one");
+  g_assert_false (json_object_get_boolean_member (result, "ok"));
+  error = json_object_get_object_member (result, "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "server");
+  path = json_object_get_string_member (result, "path");
+  g_assert_nonnull (path);
+  g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "Subject: one\n\nfirst body\n");
+}
+
 int
 main (int argc, char **argv)
 {
@@ -275,6 +385,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/fetch/unreachable-server", test_unreachable_server);
   g_test_add_func ("/cli/fetch/unreadable-state-fetches-nothing", test_unreadable_state_fetches_nothing);
   g_test_add_func ("/cli/fetch/bad-command-line", test_bad_command_line);
+  g_test_add_func ("/cli/fetch/downloaded-not-deleted-has-path", test_downloaded_not_deleted_has_path);
 
   return g_test_run ();
 }
