@@ -164,7 +164,9 @@ apply_settings (const Settings *s,
     }
   if (s->folder != NULL)
     {
-      g_autofree char *folder = absolute_path (s->folder);
+      /* --folder "" returns to the default folder, as "" removes a CA
+       * file; made absolute it would be the current directory. */
+      g_autofree char *folder = *s->folder != '\0' ? absolute_path (s->folder) : NULL;
 
       pb_account_set_folder (account, folder);
     }

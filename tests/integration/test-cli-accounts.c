@@ -431,6 +431,45 @@ test_no_keyring (void)
   g_assert_null (strstr (text, "[work]"));
 }
 
+/* --folder "" is the default folder ($HOME/Mail/NAME), as --ca-file ""
+ * removes the CA file, never the directory popbiff happened to run in. */
+static void
+test_empty_folder_is_the_default (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *chosen = g_build_filename (g_get_home_dir (), "elsewhere", NULL);
+  g_autofree char *standard = g_build_filename (g_get_home_dir (), "Mail", "work", NULL);
+  g_autofree char *text = NULL;
+
+  {
+    g_auto(Run) run = { 0 };
+
+    run_popbiff (&run, NULL, "accounts", "add", "work", "--host", "h", "--user", "u",
+                 "--folder", "", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list_json (parser), 0),
+                                                  "folder"), ==, standard);
+  {
+    g_auto(Run) run = { 0 };
+
+    run_popbiff (&run, NULL, "accounts", "edit", "work", "--folder", chosen, NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list_json (parser), 0),
+                                                  "folder"), ==, chosen);
+  {
+    g_auto(Run) run = { 0 };
+
+    run_popbiff (&run, NULL, "accounts", "edit", "work", "--folder", "", NULL);
+    g_assert_cmpint (run.status, ==, 0);
+  }
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (list_json (parser), 0),
+                                                  "folder"), ==, standard);
+  text = config_text ();
+  g_assert_null (strstr (text, "folder="));
+}
+
 /* Every option "accounts add/edit --help" offers is in the man page (in
  * roff, "--host" is written "\-\-host"). */
 static void
@@ -485,5 +524,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/accounts/broken-account-listed-and-fixed", test_broken_account_listed_and_fixed);
   g_test_add_func ("/cli/accounts/no-keyring", test_no_keyring);
   g_test_add_func ("/cli/accounts/man-page-documents-options", test_man_page_documents_options);
+  g_test_add_func ("/cli/accounts/empty-folder-is-the-default", test_empty_folder_is_the_default);
   return g_test_run ();
 }
