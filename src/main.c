@@ -70,6 +70,15 @@ main (int    argc,
           pb_cli_print_usage ();
           return 0;
         }
+      /* The applet takes options only: a word is a mistyped command, not
+       * something to start the applet with (it would fail for want of a
+       * display, or say it cannot open files). */
+      if (argv[1][0] != '-')
+        {
+          g_printerr (_("popbiff: unknown command “%s”; run “popbiff --help” for the commands\n"),
+                      argv[1]);
+          return 2;
+        }
     }
 
   return run_applet (argv);

@@ -297,6 +297,8 @@ test_bad_command_lines (void)
     { "list", "a", "b", NULL },
     { "dismiss", NULL },
     { "dismiss", "nosuch", "--all", NULL },
+    { "chekc", NULL },  /* a mistyped command, not the applet */
+    { "list-all", "work", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
