@@ -173,15 +173,19 @@ print_text (PbFetch      *fetch,
             const GError *job_error)
 {
   PbAccount *account = pb_fetch_get_account (fetch);
-  guint ok = 0;
+  guint saved = 0;
 
+  /* Counted: what is on disk, also when deleting it from the server
+   * failed (its line says so). */
   for (guint i = 0; i < results->len; i++)
     {
       PbFetchResult *result = g_ptr_array_index (results, i);
 
+      if (result->path != NULL)
+        saved++;
       if (result->error == NULL)
-        ok++;
-      else if (result->path != NULL)
+        continue;
+      if (result->path != NULL)
         g_printerr (_("%s: %s\n"), result->uidl, result->error->message);
       else
         g_printerr (_("%s: not downloaded: %s\n"), result->uidl, result->error->message);
@@ -194,10 +198,10 @@ print_text (PbFetch      *fetch,
 
   if (results->len == 0 && job_error == NULL)
     g_print (_("No new messages for “%s”.\n"), pb_account_get_name (account));
-  else if (ok > 0)
+  else if (saved > 0)
     g_print (g_dngettext (NULL, "Downloaded %u of %u message into %s\n",
                           "Downloaded %u of %u messages into %s\n", results->len),
-             ok, results->len, pb_fetch_get_folder (fetch));
+             saved, results->len, pb_fetch_get_folder (fetch));
 }
 
 int

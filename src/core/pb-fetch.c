@@ -758,6 +758,34 @@ mark_not_deleted (PbFetch      *self,
     }
 }
 
+/* Deleting was asked, but the run stopped (the connection lost, the disk
+ * full, cancelled) before any DELE: what was downloaded is safe and
+ * recorded, and still on the server. Not "done as asked": say so, as for a
+ * refused DELE. */
+static void
+mark_kept_on_server (PbFetch *self)
+{
+  g_autoptr(GError) cancelled = NULL;
+  const GError *why = self->fatal;
+
+  if (why == NULL)
+    {
+      cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       _("the download was cancelled"));
+      why = cancelled;
+    }
+  for (guint i = 0; self->items != NULL && i < self->items->len; i++)
+    {
+      FetchItem *item = g_ptr_array_index (self->items, i);
+
+      if (item->downloaded && item->result->error == NULL)
+        item->result->error =
+          g_error_new (why->domain, why->code,
+                       _("Downloaded to “%s”, but not deleted from the server: %s"),
+                       item->result->path, why->message);
+    }
+}
+
 static void
 on_quit (GObject      *source,
          GAsyncResult *result,
@@ -874,7 +902,11 @@ downloads_done (PbFetch *self)
   if (pb_fetch_get_delete (self) && !stopping (self) && self->client != NULL)
     delete_downloaded (self);
   else
-    send_quit (self);
+    {
+      if (pb_fetch_get_delete (self))
+        mark_kept_on_server (self);
+      send_quit (self);
+    }
 }
 
 /* ------------------------------------------------------------------ */

@@ -312,31 +312,26 @@ run_popbiff_async (PbTestRun          *run,
   g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
 }
 
-/* The server refuses to delete a message that is on disk: it is not "ok",
- * but its "path" says where it is (a later fetch will not take it again,
- * so the script learns it now or never). */
+/* The account "fake" (no TLS, USER/PASS alice/secret) for @server. */
 static void
-test_downloaded_not_deleted_has_path (void)
+add_fake_account (PbFakeServer *server)
 {
-  static const char * const fetch_args[] = { "fetch", "fake", "--delete", "--json", NULL };
-  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *port = g_strdup_printf ("%u", pb_fake_server_get_port (server));
-  g_autofree char *problems = NULL;
-  g_autofree char *contents = NULL;
   g_auto(PbTestRun) add = { 0 };
-  g_auto(PbTestRun) fetch = { 0 };
-  JsonObject *result, *error;
-  JsonArray *results;
-  const char *path;
 
-  if (!have_keyring ())
-    return;
   pb_test_run_popbiff (&add, "secret\n", "accounts", "add", "fake", "--host", "127.0.0.1",
                        "--port", port, "--security", "none", "--auth", "user",
                        "--user", "alice", "--timeout", "60", "--password-stdin", NULL);
   g_assert_cmpint (add.status, ==, 0);
+}
 
+/* Greeting, login and the listing a fetch asks for, one command at a time
+ * (no PIPELINING). */
+static void
+script_listing (PbFakeServer *server,
+                const char   *uidl,
+                const char   *list)
+{
   pb_fake_server_send (server, "+OK fake ready");
   pb_fake_server_expect (server, "CAPA");
   pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
@@ -347,9 +342,32 @@ test_downloaded_not_deleted_has_path (void)
   pb_fake_server_expect (server, "CAPA");
   pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
   pb_fake_server_expect (server, "UIDL");
-  pb_fake_server_send (server, "+OK\n1 uid-one\n.");
+  pb_fake_server_send (server, uidl);
   pb_fake_server_expect (server, "LIST");
-  pb_fake_server_send (server, "+OK 1 message\n1 26\n.");
+  pb_fake_server_send (server, list);
+}
+
+/* The server refuses to delete a message that is on disk: it is not "ok",
+ * but its "path" says where it is (a later fetch will not take it again,
+ * so the script learns it now or never). */
+static void
+test_downloaded_not_deleted_has_path (void)
+{
+  static const char * const fetch_args[] = { "fetch", "fake", "--delete", "--json", NULL };
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *problems = NULL;
+  g_autofree char *contents = NULL;
+  g_auto(PbTestRun) fetch = { 0 };
+  JsonObject *result, *error;
+  JsonArray *results;
+  const char *path;
+
+  if (!have_keyring ())
+    return;
+  add_fake_account (server);
+
+  script_listing (server, "+OK\n1 uid-one\n.", "+OK 1 message\n1 26\n.");
   pb_fake_server_expect (server, "RETR 1");
   pb_fake_server_send (server, "+OK\nSubject: one\n\nfirst body\n.");
   pb_fake_server_expect (server, "DELE 1");
@@ -375,6 +393,40 @@ test_downloaded_not_deleted_has_path (void)
   g_assert_cmpstr (contents, ==, "Subject: one\n\nfirst body\n");
 }
 
+/* --delete, and the server goes away in the middle of the second message:
+ * the first is on disk, and counted so, but its line says it is still on
+ * the server; nothing is claimed deleted. */
+static void
+test_dropped_before_dele (void)
+{
+  static const char * const fetch_args[] = { "fetch", "fake", "--delete", NULL };
+  static const char partial[] = "+OK\r\nSubject: two\r\n\r\nhalf of the bo";
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autofree char *problems = NULL;
+  g_auto(PbTestRun) fetch = { 0 };
+
+  if (!have_keyring ())
+    return;
+  add_fake_account (server);
+
+  script_listing (server, "+OK\n1 uid-one\n2 uid-two\n.", "+OK 2 messages\n1 26\n2 40\n.");
+  pb_fake_server_expect (server, "RETR 1");
+  pb_fake_server_send (server, "+OK\nSubject: one\n\nfirst body\n.");
+  pb_fake_server_expect (server, "RETR 2");
+  pb_fake_server_send_raw (server, partial, strlen (partial));
+  pb_fake_server_drop (server);
+
+  run_popbiff_async (&fetch, fetch_args);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_cmpint (fetch.status, ==, 1);
+  g_assert_true (g_str_has_prefix (fetch.out, "Downloaded 1 of 2 messages into "));
+  g_assert_nonnull (strstr (fetch.err, "uid-one: Downloaded to "));
+  g_assert_nonnull (strstr (fetch.err, "not deleted from the server"));
+  g_assert_nonnull (strstr (fetch.err, "uid-two: not downloaded: "));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -386,6 +438,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/fetch/unreadable-state-fetches-nothing", test_unreadable_state_fetches_nothing);
   g_test_add_func ("/cli/fetch/bad-command-line", test_bad_command_line);
   g_test_add_func ("/cli/fetch/downloaded-not-deleted-has-path", test_downloaded_not_deleted_has_path);
+  g_test_add_func ("/cli/fetch/dropped-before-dele", test_dropped_before_dele);
 
   return g_test_run ();
 }

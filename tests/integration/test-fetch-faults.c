@@ -254,8 +254,13 @@ test_drop_mid_retr (Fixture       *fixture,
   g_clear_error (&error);
 
   /* The complete one is kept and recorded; no trace of the partial one;
-   * the one never reached says why. Nothing was deleted (no DELE sent). */
+   * the one never reached says why. Nothing was deleted (no DELE sent),
+   * so the complete one is not "done as asked" either: its error says
+   * where it is and that it is still on the server. */
   assert_landed (fetch, 0, 1);
+  g_assert_nonnull (result_at (fetch, 0)->error);
+  g_assert_cmpstr (pb_error_kind (result_at (fetch, 0)->error), ==, "network");
+  g_assert_nonnull (strstr (result_at (fetch, 0)->error->message, result_at (fetch, 0)->path));
   g_assert_nonnull (result_at (fetch, 1)->error);
   g_assert_nonnull (result_at (fetch, 2)->error);
   g_assert_cmpuint (count_files (fixture->new_dir), ==, 1);
