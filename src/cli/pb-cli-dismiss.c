@@ -3,8 +3,9 @@
  * Marks messages as read without downloading them: they stop counting as
  * new (DESIGN.md). Only the state changes; no network. A UIDL the state does
  * not know (never checked, or gone from the server) is reported and the
- * exit status is 1; the others are still dismissed. A state file that
- * cannot be read changes nothing: the error, and exit status 1. */
+ * exit status is 1; the others are still dismissed. --all before any
+ * check, or a state file that cannot be read, changes nothing: the error,
+ * and exit status 1. */
 #include <glib/gi18n.h>
 
 #include "core/pb-state.h"
@@ -61,6 +62,16 @@ pb_cli_dismiss (int    argc,
       if (pb_state_get_read_error (state) != NULL)
         return PB_EXIT_FAILED;
       g_clear_error (&error);
+    }
+
+  /* Every check leaves a state file. Without one, Popbiff knows no message
+   * of the account yet: "0 new left" would be contradicted by the first
+   * check, which reports every message as new. */
+  if (all && !g_file_test (pb_state_get_path (state), G_FILE_TEST_EXISTS))
+    {
+      pb_cli_printerr (_("Popbiff knows no messages of account %s yet; run “popbiff check %s” "
+                         "first, then dismiss them."), name, name);
+      return PB_EXIT_FAILED;
     }
 
   if (all)

@@ -488,6 +488,26 @@ test_dismiss (void)
  * the disk error and no counts, list lists nothing, dismiss changes
  * nothing; all exit 1 and name the file. Once it is back, nothing was
  * lost. */
+/* dismiss --all before the account was ever checked: Popbiff knows none
+ * of its messages, so it says to check first rather than "0 new left",
+ * which the first check would contradict. */
+static void
+test_dismiss_before_check (void)
+{
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) run = { 0 };
+
+  pb_test_run_popbiff (&add, NULL, "accounts", "add", "fresh", "--host", "127.0.0.1",
+                       "--user", "alice", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  pb_test_run_popbiff (&run, NULL, "dismiss", "fresh", "--all", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpstr (run.out, ==, "");
+  g_assert_true (g_str_has_prefix (run.err, "popbiff: "));
+  g_assert_nonnull (strstr (run.err, "popbiff check fresh"));
+}
+
 /* No password stored, and the keyring says so while the server has not
  * even greeted: one keyring error, and the check does not fail twice. */
 static void
@@ -608,5 +628,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/dismiss/lowers-new", test_dismiss);
   g_test_add_func ("/cli/check/unreadable-state", test_unreadable_state);
   g_test_add_func ("/cli/check/no-password", test_no_password);
+  g_test_add_func ("/cli/dismiss/before-check", test_dismiss_before_check);
   return g_test_run ();
 }
