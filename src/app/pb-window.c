@@ -54,6 +54,8 @@ struct _PbWindow
   GtkListBox           *accounts_list;
   GtkStack             *messages_stack;
   GtkTreeView          *messages_view;
+  GtkImage             *no_mail_icon;
+  GtkLabel             *no_mail_label;
   GtkLabel             *no_mail_detail;
   GtkRevealer          *progress_revealer;
   GtkProgressBar       *progress_bar;
@@ -145,6 +147,43 @@ update_title (PbWindow *self)
 }
 
 /* Rebuilds the message list from the statuses, keeping the selection. */
+/* The page where the list would be. "No new mail" only when the checks
+ * worked: an account whose check failed has not said whether mail waits,
+ * so that page shows the problem instead. @failed: set when every account
+ * shown is in error (one of them). */
+static void
+show_no_mail (PbWindow      *self,
+              PbAccountInfo *failed,
+              guint          failed_count,
+              gint64         last_check,
+              gint64         now)
+{
+  g_autofree char *problem = NULL;
+  g_autofree char *when = NULL;
+
+  if (failed != NULL && failed_count == 1)
+    {
+      problem = pb_account_info_describe_error (failed, NULL);
+      gtk_label_set_text (self->no_mail_label, problem);
+      gtk_label_set_text (self->no_mail_detail, pb_account_info_get_error (failed)->message);
+    }
+  else if (failed != NULL)
+    {
+      gtk_label_set_text (self->no_mail_label, _("No account could be checked"));
+      gtk_label_set_text (self->no_mail_detail,
+                          _("Each account on the left says what went wrong and how to fix it."));
+    }
+  else
+    {
+      when = pb_format_last_check (last_check, now);
+      gtk_label_set_text (self->no_mail_label, _("No new mail"));
+      gtk_label_set_text (self->no_mail_detail, when);
+    }
+  gtk_image_set_from_icon_name (self->no_mail_icon,
+                                failed != NULL ? "popbiff-error-symbolic" : "popbiff-no-mail-symbolic",
+                                GTK_ICON_SIZE_DIALOG);
+}
+
 static gboolean
 refresh_messages (gpointer user_data)
 {
@@ -155,6 +194,9 @@ refresh_messages (gpointer user_data)
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint n = g_list_model_get_n_items (self->statuses);
   guint shown = 0;
+  guint accounts_shown = 0;
+  PbAccountInfo *failed = NULL;  /* the last shown account in error */
+  guint failed_count = 0;
   gint64 last_check = 0;
 
   self->refresh_id = 0;
@@ -172,6 +214,12 @@ refresh_messages (gpointer user_data)
           !g_str_equal (self->filter_account, pb_account_info_get_name (status)))
         continue;
       last_check = MAX (last_check, pb_account_info_get_last_check (status));
+      accounts_shown++;
+      if (pb_account_info_get_phase (status) == PB_ACCOUNT_PHASE_ERROR)
+        {
+          failed = status;
+          failed_count++;
+        }
 
       for (guint j = 0; j < messages->len; j++)
         {
@@ -209,11 +257,8 @@ refresh_messages (gpointer user_data)
   gtk_stack_set_visible_child_name (self->main_stack, n > 0 ? "content" : "empty");
   gtk_stack_set_visible_child_name (self->messages_stack, shown > 0 ? "list" : "none");
   if (shown == 0)
-    {
-      g_autofree char *when = pb_format_last_check (last_check, now);
-
-      gtk_label_set_text (self->no_mail_detail, when);
-    }
+    show_no_mail (self, accounts_shown > 0 && failed_count == accounts_shown ? failed : NULL,
+                  failed_count, last_check, now);
   update_title (self);
   update_actions (self);
   return G_SOURCE_REMOVE;
@@ -933,6 +978,8 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, accounts_list);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, messages_stack);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, messages_view);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, no_mail_icon);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, no_mail_label);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, no_mail_detail);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, progress_revealer);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, progress_bar);
@@ -1012,6 +1059,20 @@ pb_window_get_messages_page (PbWindow *self)
 {
   g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
   return gtk_stack_get_visible_child_name (self->messages_stack);
+}
+
+const char *
+pb_window_get_no_mail_title (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return gtk_label_get_text (self->no_mail_label);
+}
+
+const char *
+pb_window_get_no_mail_detail (PbWindow *self)
+{
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  return gtk_label_get_text (self->no_mail_detail);
 }
 
 void

@@ -20,6 +20,9 @@ GtkTreeView  *pb_window_get_messages_view   (PbWindow *self);
 const char   *pb_window_get_visible_page    (PbWindow *self);
 /* "list" or "none" (no new mail). */
 const char   *pb_window_get_messages_page   (PbWindow *self);
+/* The "none" page's words: "No new mail", or why the check failed. */
+const char   *pb_window_get_no_mail_title   (PbWindow *self);
+const char   *pb_window_get_no_mail_detail  (PbWindow *self);
 /* Selects the rows of these messages (by UIDL) in the list. */
 void          pb_window_select_messages     (PbWindow *self, const char * const *uidls);
 /* The account whose messages are shown, NULL for all. */

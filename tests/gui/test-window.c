@@ -246,6 +246,48 @@ test_untrusted_certificate_offers_review (Fixture       *f,
   g_assert_cmpstr (gtk_button_get_label (pb_account_row_get_fix_button (row)), ==, "_Review");
 }
 
+/* "No new mail" would claim something the failed check never found out. */
+static void
+test_failed_account_shows_problem_not_no_mail (Fixture       *f,
+                                               gconstpointer  data)
+{
+  g_autoptr(PbAccountInfo) work = gui_test_info_with_mail ("work", 12, NULL);
+  g_autoptr(PbAccountInfo) home = gui_test_info_with_mail ("home", 3, NULL);
+  g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_AUTH,
+                                                 "The user name or password was not accepted");
+
+  g_list_store_append (f->accounts, work);
+  g_list_store_append (f->accounts, home);
+  pb_account_info_set_error (work, 1700000100, error);
+  pb_window_set_filter_account (f->window, "work");
+  gui_test_flush ();
+  g_assert_cmpstr (pb_window_get_messages_page (f->window), ==, "none");
+  g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "Password rejected");
+  g_assert_cmpstr (pb_window_get_no_mail_detail (f->window), ==,
+                   "The user name or password was not accepted");
+
+  /* The other account was checked: it has no new mail. */
+  pb_window_set_filter_account (f->window, "home");
+  gui_test_flush ();
+  g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "No new mail");
+
+  /* All accounts, one of them fine: no new mail there. */
+  pb_window_set_filter_account (f->window, NULL);
+  gui_test_flush ();
+  g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "No new mail");
+
+  /* Both failed: nothing is known about any mail. */
+  pb_account_info_set_error (home, 1700000100, error);
+  gui_test_flush ();
+  g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "No account could be checked");
+
+  /* Working again. */
+  pb_account_info_set_result (work, 1700000200, 12, NULL);
+  pb_account_info_set_result (home, 1700000200, 3, NULL);
+  gui_test_flush ();
+  g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "No new mail");
+}
+
 static void
 test_unreachable_offers_retry (Fixture       *f,
                                gconstpointer  data)
@@ -328,6 +370,8 @@ main (int    argc,
   ADD ("/app/window/rejected-password-offers-edit", test_rejected_password_offers_edit);
   ADD ("/app/window/changed-certificate-is-a-warning", test_changed_certificate_is_a_warning);
   ADD ("/app/window/untrusted-certificate-offers-review", test_untrusted_certificate_offers_review);
+  ADD ("/app/window/failed-account-shows-problem-not-no-mail",
+       test_failed_account_shows_problem_not_no_mail);
   ADD ("/app/window/unreachable-offers-retry", test_unreachable_offers_retry);
   ADD ("/app/window/filter-and-mark-read", test_filter_and_mark_read);
 #undef ADD
