@@ -871,6 +871,31 @@ compare_dates_newest_first (GtkTreeModel *model,
   return date_a > date_b ? -1 : date_a < date_b ? 1 : 0;
 }
 
+/* The list cuts long subjects and senders short and shows a sender's
+ * name only: the tooltip has both whole, with the address. */
+static gboolean
+on_messages_query_tooltip (PbWindow   *self,
+                           int         x,
+                           int         y,
+                           gboolean    keyboard_mode,
+                           GtkTooltip *tooltip)
+{
+  GtkTreeModel *model;
+  GtkTreeIter iter;
+  g_autoptr(GtkTreePath) path = NULL;
+  g_autofree char *text = NULL;
+
+  if (!gtk_tree_view_get_tooltip_context (self->messages_view, &x, &y, keyboard_mode,
+                                          &model, &path, &iter))
+    return FALSE;
+  text = pb_window_dup_message_tooltip (self, path);
+  if (text == NULL)
+    return FALSE;
+  gtk_tooltip_set_text (tooltip, text);
+  gtk_tree_view_set_tooltip_row (self->messages_view, tooltip, path);
+  return TRUE;
+}
+
 static void
 setup_messages_view (PbWindow *self)
 {
@@ -912,6 +937,9 @@ setup_messages_view (PbWindow *self)
                            G_CALLBACK (update_actions), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->messages_view, "row-activated",
                            G_CALLBACK (on_row_activated), self, G_CONNECT_SWAPPED);
+  gtk_widget_set_has_tooltip (GTK_WIDGET (self->messages_view), TRUE);
+  g_signal_connect_object (self->messages_view, "query-tooltip",
+                           G_CALLBACK (on_messages_query_tooltip), self, G_CONNECT_SWAPPED);
 }
 
 static void
@@ -1059,6 +1087,32 @@ pb_window_get_messages_page (PbWindow *self)
 {
   g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
   return gtk_stack_get_visible_child_name (self->messages_stack);
+}
+
+char *
+pb_window_dup_message_tooltip (PbWindow    *self,
+                               GtkTreePath *path)
+{
+  g_autoptr(PbMessageItem) item = NULL;
+  g_autofree char *sender = NULL;
+  const char *name, *address;
+  GtkTreeIter iter;
+
+  g_return_val_if_fail (PB_IS_WINDOW (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (!gtk_tree_model_get_iter (GTK_TREE_MODEL (self->store), &iter, path))
+    return NULL;
+  gtk_tree_model_get (GTK_TREE_MODEL (self->store), &iter, COL_ITEM, &item, -1);
+  name = pb_message_item_get_from_name (item);
+  address = pb_message_item_get_from_address (item);
+  if (name != NULL && address != NULL)
+    /* Translators: a sender, "Jürgen Müller <juergen@example.de>" */
+    sender = g_strdup_printf (_("%s <%s>"), name, address);
+  else
+    sender = g_strdup (pb_message_item_get_from_display (item));
+  /* Translators: a message's tooltip in the list: its subject, then its sender */
+  return g_strdup_printf (_("%s\nFrom: %s"), pb_message_item_get_subject (item), sender);
 }
 
 const char *

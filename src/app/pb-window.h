@@ -23,6 +23,8 @@ const char   *pb_window_get_messages_page   (PbWindow *self);
 /* The "none" page's words: "No new mail", or why the check failed. */
 const char   *pb_window_get_no_mail_title   (PbWindow *self);
 const char   *pb_window_get_no_mail_detail  (PbWindow *self);
+/* A message row's tooltip: its whole subject and sender (with the address). */
+char         *pb_window_dup_message_tooltip (PbWindow *self, GtkTreePath *path);
 /* Selects the rows of these messages (by UIDL) in the list. */
 void          pb_window_select_messages     (PbWindow *self, const char * const *uidls);
 /* The account whose messages are shown, NULL for all. */

@@ -151,6 +151,34 @@ test_date_sorts_newest_first (Fixture       *f,
   g_assert_true (gtk_tree_view_column_get_sort_indicator (date));
 }
 
+/* A subject or sender too long for its column is cut short; the row's
+ * tooltip has it whole, and the sender's address, shown nowhere else. */
+static void
+test_message_tooltip_has_whole_subject_and_sender (Fixture       *f,
+                                                   gconstpointer  data)
+{
+  static const char subject[] =
+    "This is a rather long subject line that goes on and on about the quarterly "
+    "budget review meeting scheduled for next Thursday afternoon in the big room";
+  g_autoptr(PbAccountInfo) info = pb_account_info_new ("work");
+  g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GtkTreePath) first = gtk_tree_path_new_first ();
+  g_autofree char *tooltip = NULL;
+  g_autofree char *expected = NULL;
+
+  g_ptr_array_add (items, pb_message_item_new ("work", "u1", "Zoë Long-Name Sender",
+                                               "zoe@example.org", subject, 1700000000, 321));
+  pb_account_info_set_result (info, 1700000000, 1, items);
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+
+  tooltip = pb_window_dup_message_tooltip (f->window, first);
+  expected = g_strdup_printf ("%s\nFrom: Zoë Long-Name Sender <zoe@example.org>", subject);
+  g_assert_cmpstr (tooltip, ==, expected);
+  /* The list asks for it: hovering a row shows it. */
+  g_assert_true (gtk_widget_get_has_tooltip (GTK_WIDGET (pb_window_get_messages_view (f->window))));
+}
+
 static void
 test_no_new_mail (Fixture       *f,
                   gconstpointer  data)
@@ -365,6 +393,8 @@ main (int    argc,
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
+  ADD ("/app/window/message-tooltip-has-whole-subject-and-sender",
+       test_message_tooltip_has_whole_subject_and_sender);
   ADD ("/app/window/date-sorts-newest-first", test_date_sorts_newest_first);
   ADD ("/app/window/checking-shows-spinner", test_checking_shows_spinner);
   ADD ("/app/window/rejected-password-offers-edit", test_rejected_password_offers_edit);
