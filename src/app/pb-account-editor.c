@@ -130,6 +130,12 @@ pb_account_editor_build_account (PbAccountEditor  *self,
 
   g_return_val_if_fail (PB_IS_ACCOUNT_EDITOR (self), NULL);
 
+  /* A number typed into a spin button becomes its value on focus-out or
+   * Enter; Save or Test Connection by mnemonic (Alt+S, Alt+T) come with
+   * neither, and must not use the number that was there before. */
+  gtk_spin_button_update (self->port_spin);
+  gtk_spin_button_update (self->interval_spin);
+
   if (*name == '\0')
     {
       g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,

@@ -150,6 +150,49 @@ test_port_follows_security (void)
 }
 
 static void
+on_test_connection_record_port (PbAccountEditor *editor,
+                                guint           *port)
+{
+  g_autoptr(PbAccount) account = pb_account_editor_build_account (editor, NULL);
+
+  g_assert_nonnull (account);
+  *port = pb_account_get_port (account);
+}
+
+/* A number typed into a spin button only becomes its value when the
+ * button loses focus or Enter is pressed. Alt+T (Test Connection) or
+ * Alt+S (Save) do neither: they must still use what the person typed. */
+static void
+test_typed_numbers_count_without_leaving_the_field (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+  g_autoptr(PbAccount) account = NULL;
+  g_autoptr(GError) error = NULL;
+  guint tested_port = 0;
+
+  /* Shown: a button clicks once its pressed look has been drawn (and a
+   * spin button rewrites its text from its value when realized). */
+  gtk_widget_show (GTK_WIDGET (editor));
+  gui_test_flush ();
+  fill_valid (editor);
+  gtk_entry_set_text (GTK_ENTRY (child (editor, "port_spin")), "2995");
+  gtk_entry_set_text (GTK_ENTRY (child (editor, "interval_spin")), "25");
+  g_signal_connect (editor, "test-connection", G_CALLBACK (on_test_connection_record_port),
+                    &tested_port);
+  g_assert_true (gtk_widget_mnemonic_activate (child (editor, "test_button"), FALSE));
+  while (tested_port == 0)
+    g_main_context_iteration (NULL, TRUE);
+  g_assert_cmpuint (tested_port, ==, 2995);
+
+  gtk_entry_set_text (GTK_ENTRY (child (editor, "port_spin")), "3995");
+  account = pb_account_editor_build_account (editor, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_account_get_port (account), ==, 3995);
+  g_assert_cmpuint (pb_account_get_interval (account), ==, 25);
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
+static void
 test_delete_after_download_warns (void)
 {
   PbAccountEditor *editor = new_editor (NULL);
@@ -299,6 +342,8 @@ main (int    argc,
   g_test_add_func ("/app/editor/each-missing-field-is-named", test_each_missing_field_is_named);
   g_test_add_func ("/app/editor/bad-and-taken-names", test_bad_and_taken_names);
   g_test_add_func ("/app/editor/port-follows-security", test_port_follows_security);
+  g_test_add_func ("/app/editor/typed-numbers-count-without-leaving-the-field",
+                   test_typed_numbers_count_without_leaving_the_field);
   g_test_add_func ("/app/editor/delete-after-download-warns", test_delete_after_download_warns);
   g_test_add_func ("/app/editor/edit-keeps-password-and-name", test_edit_keeps_password_and_name);
   g_test_add_func ("/app/editor/test-result-is-compact", test_test_result_is_compact);
