@@ -32,13 +32,17 @@ struct _PbWindow
   GListModel           *statuses;       /* owned */
   char                 *filter_account; /* NULL: all accounts */
   GtkListStore         *store;          /* owned */
+  /* Row key (row_key()) -> GtkTreeIter* of the store's row: a download
+   * reports thousands of messages, and a search per report froze the
+   * window. A list store's iters hold while their rows exist. */
+  GHashTable           *rows;
   guint                 refresh_id;
   guint                 tick_id;
 
   /* A download in progress: one job per account, one after another. */
   GCancellable         *download_cancellable;
   GQueue                download_jobs;  /* (element-type DownloadJob) */
-  GHashTable           *download_done;  /* uidl -> guint64* octets on disk */
+  GHashTable           *download_done;  /* row key -> guint64* octets on disk */
   guint64               download_total; /* octets of all selected messages */
   guint                 download_count;
   guint                 download_ok;
@@ -67,8 +71,12 @@ struct _PbWindow
 G_DEFINE_FINAL_TYPE (PbWindow, pb_window, GTK_TYPE_APPLICATION_WINDOW)
 
 typedef struct {
-  char  *account;
-  GStrv  uidls;
+  char       *account;
+  GStrv       uidls;
+  guint64    *sizes;      /* octets of uidls[i], as listed when it started */
+  GHashTable *positions;  /* uidl -> its index in uidls, + 1 */
+  guint       first_unfinished;
+  guint64     finished_bytes;  /* octets of the messages before it */
 } DownloadJob;
 
 static void
@@ -76,7 +84,17 @@ download_job_free (DownloadJob *job)
 {
   g_free (job->account);
   g_strfreev (job->uidls);
+  g_free (job->sizes);
+  g_clear_pointer (&job->positions, g_hash_table_unref);
   g_free (job);
+}
+
+/* A message's key among the rows: UIDLs are only unique per account. */
+static char *
+row_key (const char *account,
+         const char *uidl)
+{
+  return g_strconcat (account, "\n", uidl, NULL);
 }
 
 static void start_next_download (PbWindow *self);
@@ -109,8 +127,7 @@ get_selected_items (PbWindow *self)
 static char *
 item_key (PbMessageItem *item)
 {
-  return g_strconcat (pb_message_item_get_account_name (item), "\n",
-                      pb_message_item_get_uidl (item), NULL);
+  return row_key (pb_message_item_get_account_name (item), pb_message_item_get_uidl (item));
 }
 
 static gboolean
@@ -204,6 +221,7 @@ refresh_messages (gpointer user_data)
   for (guint i = 0; i < selected->len; i++)
     g_hash_table_add (keep, item_key (g_ptr_array_index (selected, i)));
 
+  g_hash_table_remove_all (self->rows);
   gtk_list_store_clear (self->store);
   for (guint i = 0; i < n; i++)
     {
@@ -232,7 +250,7 @@ refresh_messages (gpointer user_data)
           int progress = 0;
 
           if (self->download_done != NULL &&
-              (done = g_hash_table_lookup (self->download_done, pb_message_item_get_uidl (item))) != NULL &&
+              (done = g_hash_table_lookup (self->download_done, key)) != NULL &&
               pb_message_item_get_size (item) > 0)
             progress = (int) MIN (100, *done * 100 / pb_message_item_get_size (item));
 
@@ -250,6 +268,7 @@ refresh_messages (gpointer user_data)
                                              -1);
           if (g_hash_table_contains (keep, key))
             gtk_tree_selection_select_iter (selection, &iter);
+          g_hash_table_insert (self->rows, g_steal_pointer (&key), gtk_tree_iter_copy (&iter));
           shown++;
         }
     }
@@ -434,43 +453,47 @@ update_overall_progress (PbWindow *self)
   gtk_progress_bar_set_text (self->progress_bar, text);
 }
 
-static guint64
-item_size (PbWindow   *self,
-           const char *uidl)
-{
-  GtkTreeIter iter;
-  guint64 size = 0;
-
-  if (find_item_iter (self, uidl, &iter))
-    gtk_tree_model_get (GTK_TREE_MODEL (self->store), &iter, COL_SIZE, &size, -1);
-  return size;
-}
-
+/* Shows @done octets of the job's message at @position on its row. */
 static void
-set_row_progress (PbWindow   *self,
-                  const char *uidl,
-                  guint64     done,
-                  guint64     total)
+set_row_progress (PbWindow    *self,
+                  DownloadJob *job,
+                  guint        position,
+                  guint64      done)
 {
-  guint64 *slot = g_hash_table_lookup (self->download_done, uidl);
-  GtkTreeIter iter;
+  g_autofree char *key = row_key (job->account, job->uidls[position]);
+  guint64 *slot = g_hash_table_lookup (self->download_done, key);
+  guint64 size = job->sizes[position];
+  GtkTreeIter *iter;
 
   if (slot == NULL)
     {
       slot = g_new0 (guint64, 1);
-      g_hash_table_insert (self->download_done, g_strdup (uidl), slot);
+      g_hash_table_insert (self->download_done, g_strdup (key), slot);
     }
   *slot = done;
-  if (find_item_iter (self, uidl, &iter))
-    gtk_list_store_set (self->store, &iter,
-                        COL_PROGRESS, total > 0 ? (int) MIN (100, done * 100 / total) : 0,
+  iter = g_hash_table_lookup (self->rows, key);
+  if (iter != NULL)
+    gtk_list_store_set (self->store, iter,
+                        COL_PROGRESS, size > 0 ? (int) MIN (100, done * 100 / size) : 0,
                         COL_PROGRESS_VISIBLE, TRUE,
                         -1);
 }
 
+static gboolean
+job_message_finished (PbWindow    *self,
+                      DownloadJob *job,
+                      guint        position)
+{
+  g_autofree char *key = row_key (job->account, job->uidls[position]);
+  guint64 *slot = g_hash_table_lookup (self->download_done, key);
+
+  return slot != NULL && *slot >= job->sizes[position];
+}
+
 /* @uidl NULL: @done octets of the whole job so far. The job fetches its
  * messages in the order given, so the octets beyond the finished ones
- * belong to the first unfinished message. */
+ * belong to the first unfinished message. Each report costs the same
+ * however many messages the job has. */
 static void
 on_download_progress (const char *uidl,
                       guint64     done,
@@ -485,29 +508,21 @@ on_download_progress (const char *uidl,
 
   if (uidl != NULL)
     {
-      guint64 size = item_size (self, uidl);
+      guint position = GPOINTER_TO_UINT (g_hash_table_lookup (job->positions, uidl));
 
       self->download_finished++;
-      set_row_progress (self, uidl, size, size);
+      if (position > 0)
+        set_row_progress (self, job, position - 1, job->sizes[position - 1]);
     }
   else
     {
-      guint64 finished_bytes = 0;
-
       self->download_job_bytes = done;
-      for (guint i = 0; job->uidls[i] != NULL; i++)
-        {
-          guint64 *slot = g_hash_table_lookup (self->download_done, job->uidls[i]);
-          guint64 size = item_size (self, job->uidls[i]);
-
-          if (slot != NULL && *slot >= size)
-            {
-              finished_bytes += size;
-              continue;
-            }
-          set_row_progress (self, job->uidls[i], done > finished_bytes ? done - finished_bytes : 0, size);
-          break;
-        }
+      while (job->uidls[job->first_unfinished] != NULL &&
+             job_message_finished (self, job, job->first_unfinished))
+        job->finished_bytes += job->sizes[job->first_unfinished++];
+      if (job->uidls[job->first_unfinished] != NULL)
+        set_row_progress (self, job, job->first_unfinished,
+                          done > job->finished_bytes ? done - job->finished_bytes : 0);
     }
   update_overall_progress (self);
 }
@@ -653,6 +668,7 @@ download_activated (GSimpleAction *action,
       g_autoptr(PbAccountInfo) status = g_list_model_get_item (self->statuses, i);
       const char *name = pb_account_info_get_name (status);
       g_autoptr(GPtrArray) uidls = g_ptr_array_new ();
+      g_autoptr(GArray) sizes = g_array_new (FALSE, FALSE, sizeof (guint64));
 
       for (guint j = 0; j < items->len; j++)
         {
@@ -660,8 +676,11 @@ download_activated (GSimpleAction *action,
 
           if (g_str_equal (pb_message_item_get_account_name (item), name))
             {
+              guint64 size = pb_message_item_get_size (item);
+
               g_ptr_array_add (uidls, g_strdup (pb_message_item_get_uidl (item)));
-              self->download_total += pb_message_item_get_size (item);
+              g_array_append_val (sizes, size);
+              self->download_total += size;
             }
         }
       if (uidls->len > 0)
@@ -671,6 +690,10 @@ download_activated (GSimpleAction *action,
           g_ptr_array_add (uidls, NULL);
           job->account = g_strdup (name);
           job->uidls = (GStrv) g_ptr_array_free (g_steal_pointer (&uidls), FALSE);
+          job->sizes = (guint64 *) (void *) g_array_free (g_steal_pointer (&sizes), FALSE);
+          job->positions = g_hash_table_new (g_str_hash, g_str_equal);
+          for (guint j = 0; job->uidls[j] != NULL; j++)
+            g_hash_table_insert (job->positions, job->uidls[j], GUINT_TO_POINTER (j + 1));
           g_queue_push_tail (&self->download_jobs, job);
         }
     }
@@ -902,6 +925,8 @@ setup_messages_view (PbWindow *self)
   GtkTreeViewColumn *column;
   GtkCellRenderer *progress;
 
+  self->rows = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                      (GDestroyNotify) gtk_tree_iter_free);
   self->store = gtk_list_store_new (N_COLUMNS, PB_TYPE_MESSAGE_ITEM, G_TYPE_STRING, G_TYPE_STRING,
                                     G_TYPE_STRING, G_TYPE_STRING, G_TYPE_STRING, G_TYPE_INT64,
                                     G_TYPE_UINT64, G_TYPE_INT, G_TYPE_BOOLEAN);
@@ -972,6 +997,7 @@ pb_window_dispose (GObject *object)
   g_clear_handle_id (&self->refresh_id, g_source_remove);
   g_clear_handle_id (&self->tick_id, g_source_remove);
   g_clear_object (&self->statuses);
+  g_clear_pointer (&self->rows, g_hash_table_unref);
   g_clear_object (&self->store);
 
   G_OBJECT_CLASS (pb_window_parent_class)->dispose (object);
