@@ -511,6 +511,10 @@ on_download_progress (const char *uidl,
       guint position = GPOINTER_TO_UINT (g_hash_table_lookup (job->positions, uidl));
 
       self->download_finished++;
+      /* Counted here, not from the job's results: a cancelled job has
+       * none, though the messages before the cancel are on disk. */
+      if (done > 0)
+        self->download_ok++;
       if (position > 0)
         set_row_progress (self, job, position - 1, job->sizes[position - 1]);
     }
@@ -594,7 +598,6 @@ on_download_done (GObject      *source,
 
           if (outcome->path != NULL)
             {
-              self->download_ok++;
               g_free (self->last_path);
               self->last_path = g_strdup (outcome->path);
               g_free (self->last_account);

@@ -415,6 +415,10 @@ def test_cancel_big_download(s):
     # search of the whole list each (it froze the window for minutes).
     text = wait_for("the download to end", lambda: result_text(bar), timeout=90)
     check("cancelled" in text or "Downloaded" in text, "unexpected result: %r" % text)
+    # It says how many are on disk (the two of download-two besides).
+    saved = len(os.listdir(os.path.join(s.folder, "new"))) - len(PICKED)
+    said = int(re.search(r"\d+", text).group(0))
+    check(said == saved, "the result says %r, but %d messages were saved" % (text, saved))
 
 
 def test_quit(s):
