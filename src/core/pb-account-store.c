@@ -5,15 +5,17 @@
  * the groups that did not load (a typo in one account must not make the
  * next "accounts add" delete it).
  *
- * The applet and "popbiff accounts" may both change the file. A save first
- * looks whether the file changed on disk since it was read; if so, it
- * applies only this store's own changes (the accounts it added, replaced
- * or removed) to the file as it is now, and reloads, so neither side's
- * changes are lost. */
+ * The applet and "popbiff accounts" may both change the file. A save takes
+ * the write lock, then looks whether the file's bytes changed since it was
+ * read; if so, it applies only this store's own changes (the accounts it
+ * added, replaced or removed) to the file as it is now, and reloads, so
+ * neither side's changes are lost. */
 #include <errno.h>
+#include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <sys/stat.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "pb-account-store.h"
 #include "pb-core-error.h"
@@ -31,14 +33,8 @@ struct _PbAccountStore
 
   /* Changes since the file was last read or written: name -> Pending. */
   GHashTable *pending;
-  /* What the file looked like then (exists = FALSE: it did not). */
-  struct {
-    gboolean        exists;
-    dev_t           dev;
-    ino_t           ino;
-    off_t           size;
-    struct timespec mtime;
-  } stamp;
+  /* SHA-256 of the file's bytes then; NULL: there was no file. */
+  char       *disk_digest;
 };
 
 typedef enum {
@@ -56,6 +52,9 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+#define WRITE_LOCK_SUFFIX ".write-lock"
+#define LOCK_WAIT_MS      5000
 
 #define KEY_HOST                  "host"
 #define KEY_PORT                  "port"
@@ -339,34 +338,33 @@ write_group (GKeyFile  *keyfile,
 
 /* Changes on disk */
 
-static void
-take_stamp (PbAccountStore *self)
+/* The digest of the file's bytes @data (NULL: no file). */
+static char *
+digest_of (const char *data,
+           gsize       len)
 {
-  struct stat st;
-
-  memset (&self->stamp, 0, sizeof self->stamp);
-  if (stat (self->path, &st) != 0)
-    return;
-  self->stamp.exists = TRUE;
-  self->stamp.dev = st.st_dev;
-  self->stamp.ino = st.st_ino;
-  self->stamp.size = st.st_size;
-  self->stamp.mtime = st.st_mtim;
+  return data != NULL ? g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *) data, len)
+                      : NULL;
 }
 
-/* A save replaces the file (a new inode), so any writer shows here. */
+/* Whether another writer saved since this store read or wrote the file.
+ * The bytes are compared, not stat(): a save's file is a new inode, but
+ * the number of a freed one comes back, and a save of the same size within
+ * one timestamp tick then looks unchanged (with the lock alone, one of 20
+ * accounts added at once was still lost now and then). */
 static gboolean
 changed_on_disk (PbAccountStore *self)
 {
-  struct stat st;
+  g_autoptr(GError) local_error = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *digest = NULL;
+  gsize len = 0;
 
-  if (stat (self->path, &st) != 0)
-    return self->stamp.exists;
-  return !self->stamp.exists ||
-         st.st_dev != self->stamp.dev || st.st_ino != self->stamp.ino ||
-         st.st_size != self->stamp.size ||
-         st.st_mtim.tv_sec != self->stamp.mtime.tv_sec ||
-         st.st_mtim.tv_nsec != self->stamp.mtime.tv_nsec;
+  if (!g_file_get_contents (self->path, &contents, &len, &local_error))
+    return !(g_error_matches (local_error, G_FILE_ERROR, G_FILE_ERROR_NOENT) &&
+             self->disk_digest == NULL);
+  digest = digest_of (contents, len);
+  return g_strcmp0 (digest, self->disk_digest) != 0;
 }
 
 static void
@@ -457,13 +455,18 @@ pb_account_store_load (PbAccountStore  *self,
   g_autoptr(GKeyFile) keyfile = g_key_file_new ();
   g_autoptr(GError) local_error = NULL;
   g_autoptr(GPtrArray) loaded = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autofree char *contents = NULL;
+  gsize contents_len = 0;
   g_autoptr(GPtrArray) old = NULL;
   g_auto(GStrv) groups = NULL;
 
   g_return_val_if_fail (PB_IS_ACCOUNT_STORE (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (!g_key_file_load_from_file (keyfile, self->path,
+  /* The bytes parsed are the bytes whose digest is kept: a stat() after
+   * the read could describe a file another writer renamed in meanwhile. */
+  if (!g_file_get_contents (self->path, &contents, &contents_len, &local_error) ||
+      !g_key_file_load_from_data (keyfile, contents, contents_len,
                                   G_KEY_FILE_KEEP_COMMENTS | G_KEY_FILE_KEEP_TRANSLATIONS,
                                   &local_error))
     {
@@ -477,7 +480,8 @@ pb_account_store_load (PbAccountStore  *self,
       g_clear_error (&local_error);
     }
 
-  take_stamp (self);
+  g_free (self->disk_digest);
+  self->disk_digest = digest_of (contents, contents_len);
   g_hash_table_remove_all (self->pending);
   g_hash_table_remove_all (self->broken);
   g_hash_table_remove_all (self->errors);
@@ -540,18 +544,99 @@ pb_account_store_load (PbAccountStore  *self,
   return TRUE;
 }
 
+/* The lock of a save's read-merge-write: without it, two writers (two
+ * "popbiff accounts add" run by a script at once) both found the file as
+ * they had read it, and the second rename dropped the first one's account.
+ * Held for milliseconds; a writer waits for it, polling, so that a stuck
+ * holder costs an error after LOCK_WAIT_MS rather than a hang. Returns the
+ * locked fd; closing it unlocks. */
+static int
+take_write_lock (PbAccountStore  *self,
+                 GError         **error)
+{
+  g_autofree char *lock_path = g_strconcat (self->path, WRITE_LOCK_SUFFIX, NULL);
+  g_autofree char *dir = g_path_get_dirname (self->path);
+  gint64 deadline = g_get_monotonic_time () + LOCK_WAIT_MS * G_TIME_SPAN_MILLISECOND;
+  gulong pause_us = 1000;
+  int fd;
+
+  if (g_mkdir_with_parents (dir, 0700) != 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                   _("Could not create the folder “%s” for the accounts: %s"),
+                   dir, g_strerror (saved_errno));
+      return -1;
+    }
+  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                   _("Could not save the accounts in “%s”: %s"),
+                   self->path, g_strerror (saved_errno));
+      return -1;
+    }
+  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
+    {
+      int saved_errno = errno;
+
+      if (saved_errno == EINTR)
+        continue;
+      if (saved_errno != EWOULDBLOCK)
+        {
+          close (fd);
+          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                       _("Could not save the accounts in “%s”: %s"),
+                       self->path, g_strerror (saved_errno));
+          return -1;
+        }
+      if (g_get_monotonic_time () >= deadline)
+        {
+          close (fd);
+          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                       _("Could not save the accounts in “%s”: another Popbiff process has "
+                         "been changing them for over %d seconds. Try again."),
+                       self->path, LOCK_WAIT_MS / 1000);
+          return -1;
+        }
+      g_usleep (pause_us);
+      pause_us = MIN (pause_us * 2, 50000);
+    }
+  return fd;
+}
+
+static gboolean save_locked (PbAccountStore *self, GError **error);
+
 gboolean
 pb_account_store_save (PbAccountStore  *self,
                        GError         **error)
+{
+  gboolean saved;
+  int lock;
+
+  g_return_val_if_fail (PB_IS_ACCOUNT_STORE (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  lock = take_write_lock (self, error);
+  if (lock < 0)
+    return FALSE;
+  saved = save_locked (self, error);
+  close (lock);
+  return saved;
+}
+
+static gboolean
+save_locked (PbAccountStore  *self,
+             GError         **error)
 {
   g_autoptr(GError) local_error = NULL;
   g_autofree char *dir = NULL;
   g_autofree char *data = NULL;
   gboolean merged = FALSE;
   gsize len;
-
-  g_return_val_if_fail (PB_IS_ACCOUNT_STORE (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
   if (changed_on_disk (self))
     {
@@ -609,7 +694,8 @@ pb_account_store_save (PbAccountStore  *self,
                    self->path, local_error->message);
       return FALSE;
     }
-  take_stamp (self);
+  g_free (self->disk_digest);
+  self->disk_digest = digest_of (data, len);
   g_hash_table_remove_all (self->pending);
 
   /* Take in what the other program changed (its accounts appear with
@@ -800,6 +886,7 @@ pb_account_store_finalize (GObject *object)
   PbAccountStore *self = PB_ACCOUNT_STORE (object);
 
   g_free (self->path);
+  g_free (self->disk_digest);
   g_key_file_unref (self->keyfile);
   g_ptr_array_unref (self->accounts);
   g_ptr_array_unref (self->load_errors);

@@ -22,7 +22,10 @@ const char     *pb_account_store_get_path   (PbAccountStore *self);
  * file cannot be read or is not a key file at all; per-account problems are
  * in get_load_errors(). */
 gboolean        pb_account_store_load       (PbAccountStore *self, GError **error);
-/* Writes atomically (g_file_set_contents: temp file, fsync, rename). */
+/* Writes atomically (g_file_set_contents: temp file, fsync, rename), under
+ * <path>.write-lock (flock) so that writers take turns: each first merges
+ * what another saved since this store read the file, and none is lost. A
+ * lock held elsewhere for over a few seconds is PB_CORE_ERROR_DISK. */
 gboolean        pb_account_store_save       (PbAccountStore *self, GError **error);
 
 /* The valid accounts, sorted by name. (element-type PbAccount) (transfer none) */

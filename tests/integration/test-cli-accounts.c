@@ -431,6 +431,50 @@ test_no_keyring (void)
   g_assert_null (strstr (text, "[work]"));
 }
 
+/* A script adds accounts with several "popbiff accounts add" at once: each
+ * one's account is in the file afterwards (the saves took turns, and each
+ * merged what the others had saved). */
+static void
+test_concurrent_adds_all_kept (void)
+{
+  enum { N_ADDS = 16 };
+  g_autoptr(GPtrArray) processes = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonArray *array;
+
+  for (guint i = 0; i < N_ADDS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("acct%02u", i);
+      const char * const argv[] = { pb_test_popbiff (), "accounts", "add", name,
+                                    "--host", "pop.example.org", "--user", "u", NULL };
+      g_autoptr(GError) error = NULL;
+      GSubprocess *process = spawn_popbiff (argv, &error);
+
+      g_assert_no_error (error);
+      g_ptr_array_add (processes, process);
+    }
+  for (guint i = 0; i < processes->len; i++)
+    {
+      GSubprocess *process = g_ptr_array_index (processes, i);
+      g_autoptr(GError) error = NULL;
+
+      g_subprocess_communicate_utf8 (process, NULL, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      g_assert_true (g_subprocess_get_if_exited (process));
+      g_assert_cmpint (g_subprocess_get_exit_status (process), ==, 0);
+    }
+
+  array = list_json (parser);
+  g_assert_cmpuint (json_array_get_length (array), ==, N_ADDS);
+  for (guint i = 0; i < N_ADDS; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("acct%02u", i);
+
+      g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, i), "name"),
+                       ==, name);
+    }
+}
+
 /* --folder "" is the default folder ($HOME/Mail/NAME), as --ca-file ""
  * removes the CA file, never the directory popbiff happened to run in. */
 static void
@@ -525,5 +569,6 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/accounts/no-keyring", test_no_keyring);
   g_test_add_func ("/cli/accounts/man-page-documents-options", test_man_page_documents_options);
   g_test_add_func ("/cli/accounts/empty-folder-is-the-default", test_empty_folder_is_the_default);
+  g_test_add_func ("/cli/accounts/concurrent-adds-all-kept", test_concurrent_adds_all_kept);
   return g_test_run ();
 }
