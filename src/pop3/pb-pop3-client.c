@@ -2043,6 +2043,24 @@ login_error (PbPop3Client *self,
 
   if (error->code == PB_POP3_ERROR_LOGIN_DELAY && self->retry_after < 0)
     self->retry_after = self->login_delay;
+  /* "auto" took a challenge-response method because the server announces
+   * it, but a server that keeps passwords hashed (Dovecot with
+   * SHA512-CRYPT, say) cannot check one however it is configured to
+   * announce: the password may well be right. Name the method and the
+   * way out, not only the password. */
+  if (error->code == PB_POP3_ERROR_AUTH && data->method == PB_POP3_AUTH_AUTO &&
+      (g_str_equal (data->mechanism, "CRAM-MD5") || g_str_equal (data->mechanism, "SCRAM-SHA-256")))
+    {
+      GError *named = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_AUTH,
+                                   _("%s Popbiff tried %s, the strongest login method the "
+                                     "server offers; if the password is right, the server may "
+                                     "not support %s for this account: choose the "
+                                     "authentication method “plain” instead of “auto”."),
+                                   error->message, data->mechanism, data->mechanism);
+
+      g_error_free (error);
+      error = named;
+    }
   /* A bearer mechanism's error challenge said why (RFC 7628 section
    * 3.2.2); there is no password to check, only the token. */
   if (data->sasl != NULL && pb_pop3_sasl_get_server_error (data->sasl) != NULL)

@@ -1317,6 +1317,45 @@ test_sasl_scram_wrong_password (void)
                   PB_POP3_AUTH_SCRAM_SHA_256, "alice", "wrong", "secret", PB_POP3_ERROR_AUTH);
 }
 
+/* auto chose CRAM-MD5, which the server announces but refuses: the error
+ * names the method and the way out (a server keeping hashed passwords
+ * cannot check CRAM-MD5, so the password may be right). */
+static void
+test_auto_refused_names_mechanism (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("SASL CRAM-MD5 PLAIN");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_sasl (server, "CRAM-MD5", "alice", "hashed-on-the-server");
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_false (auth_sync (client, "alice", "secret", PB_POP3_AUTH_AUTO, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
+  g_assert_nonnull (strstr (error->message, "CRAM-MD5"));
+  g_assert_nonnull (strstr (error->message, "“plain”"));
+  pb_pop3_client_close (client);
+  assert_server_happy (server);
+}
+
+/* The method chosen explicitly: the message is about the password only. */
+static void
+test_explicit_refused_is_the_password (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("SASL CRAM-MD5 PLAIN");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_sasl (server, "CRAM-MD5", "alice", "other");
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_false (auth_sync (client, "alice", "secret", PB_POP3_AUTH_CRAM_MD5, &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_AUTH);
+  g_assert_null (strstr (error->message, "“plain”"));
+  pb_pop3_client_close (client);
+  assert_server_happy (server);
+}
+
 /* Over plaintext, auto still uses what never reveals the password. */
 static void
 test_auto_picks_strongest (void)
@@ -1722,6 +1761,8 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/sasl-cram-md5", test_sasl_cram_md5);
   g_test_add_func ("/pop3/fake/sasl-scram-sha-256", test_sasl_scram_sha_256);
   g_test_add_func ("/pop3/fake/sasl-scram-wrong-password", test_sasl_scram_wrong_password);
+  g_test_add_func ("/pop3/fake/sasl-auto-refused-names-mechanism", test_auto_refused_names_mechanism);
+  g_test_add_func ("/pop3/fake/sasl-explicit-refused-is-the-password", test_explicit_refused_is_the_password);
   g_test_add_func ("/pop3/fake/apop", test_apop);
   g_test_add_func ("/pop3/fake/xoauth2-error", test_xoauth2_error);
   g_test_add_func ("/pop3/fake/oauthbearer-error", test_oauthbearer_error);
