@@ -253,6 +253,11 @@ pb_cli_check (int    argc,
         }
       if (accounts->len == 0 && load_errors->len == 0)
         pb_cli_printerr (_("No accounts to check; add one with “popbiff accounts add”."));
+      else if (accounts->len > 0 && jobs->len == 0)
+        /* Not silence: the person would not know nothing was checked. */
+        pb_cli_printerr (_("Every account is disabled, so none was checked; name one "
+                           "(“popbiff check NAME”) or enable it with “popbiff accounts edit "
+                           "NAME --enable”."));
     }
 
   run_checks (jobs, PB_CHECK_DEFAULT_MAX_TOPS);

@@ -352,6 +352,31 @@ test_no_accounts (void)
   g_assert_cmpuint (json_array_get_length (parse_array (parser, run.out)), ==, 0);
 }
 
+/* Only disabled accounts: nothing is checked, and stderr says why (the
+ * JSON stays the contract: an empty array). */
+static void
+test_all_disabled (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) human = { 0 };
+  g_auto(PbTestRun) json = { 0 };
+
+  pb_test_run_popbiff (&add, NULL, "accounts", "add", "off", "--host", "127.0.0.1",
+                       "--user", "alice", "--disable", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  pb_test_run_popbiff (&human, NULL, "check", NULL);
+  g_assert_cmpint (human.status, ==, 0);
+  g_assert_cmpstr (human.out, ==, "");
+  g_assert_nonnull (strstr (human.err, "disabled"));
+  g_assert_nonnull (strstr (human.err, "--enable"));
+
+  pb_test_run_popbiff (&json, NULL, "check", "--json", NULL);
+  g_assert_cmpint (json.status, ==, 0);
+  g_assert_cmpuint (json_array_get_length (parse_array (parser, json.out)), ==, 0);
+}
+
 static void
 test_list_json (void)
 {
@@ -622,6 +647,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/check/timeout", test_check_timeout);
   g_test_add_func ("/cli/check/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
+  g_test_add_func ("/cli/check/all-disabled", test_all_disabled);
   g_test_add_func ("/cli/help/usage-lines", test_help_usage_lines);
   g_test_add_func ("/cli/list/json", test_list_json);
   g_test_add_func ("/cli/list/failed-check", test_list_failed_check);
