@@ -454,6 +454,20 @@ validate_host (PbAccount  *self,
                    self->name, HOST_MAX);
       return FALSE;
     }
+  /* "pop.example.org:995", "pop3s://pop.example.org", "[::1]": a port or a
+   * URL pasted in. The resolver would only say, at every check, that no
+   * such name exists. An IPv6 address has colons too, but is an address. */
+  if (!g_hostname_is_ip_address (self->host) &&
+      (strchr (self->host, ':') != NULL || strchr (self->host, '/') != NULL ||
+       strchr (self->host, '[') != NULL))
+    {
+      g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_CONFIG,
+                   _("Account “%s”: the host “%s” is not a server name; give only the "
+                     "name or address (such as pop.example.org or ::1, no brackets), "
+                     "and the port with --port"),
+                   self->name, self->host);
+      return FALSE;
+    }
   return TRUE;
 }
 

@@ -232,6 +232,10 @@ static void host_empty (PbAccount *a) { pb_account_set_host (a, ""); }
 static void host_null (PbAccount *a) { pb_account_set_host (a, NULL); }
 static void host_space (PbAccount *a) { pb_account_set_host (a, "pop example.org"); }
 static void host_control (PbAccount *a) { pb_account_set_host (a, "pop.example.org\r\nX"); }
+/* A port or URL pasted in, which no resolver finds. */
+static void host_with_port (PbAccount *a) { pb_account_set_host (a, "pop.example.org:995"); }
+static void host_url (PbAccount *a) { pb_account_set_host (a, "pop3s://pop.example.org"); }
+static void host_brackets (PbAccount *a) { pb_account_set_host (a, "[::1]"); }
 static void user_empty (PbAccount *a) { pb_account_set_user (a, ""); }
 static void user_crlf (PbAccount *a) { pb_account_set_user (a, "alice\r\nDELE 1"); }
 static void user_lf (PbAccount *a) { pb_account_set_user (a, "alice\n"); }
@@ -288,6 +292,9 @@ static const struct {
   { "host-null", host_null, "host" },
   { "host-space", host_space, "host" },
   { "host-control", host_control, "host" },
+  { "host-with-port", host_with_port, "--port" },
+  { "host-url", host_url, "host" },
+  { "host-brackets", host_brackets, "brackets" },
   { "user-empty", user_empty, "user" },
   { "user-crlf", user_crlf, "user" },
   { "user-lf", user_lf, "user" },
