@@ -41,6 +41,8 @@ struct _PbApplication
   PbAccountStore *store;          /* owned */
   PbScheduler    *scheduler;      /* owned */
   GHashTable     *error_notified; /* account name -> error kind announced */
+  gboolean        saving_errors;  /* error_notified is being written */
+  gboolean        save_errors_again;
   PbDemoServer   *demo_server;    /* owned, --demo only */
   char           *demo_password;  /* --demo only: in memory, never stored */
   char           *demo_dir;       /* --demo only: everything it writes */
@@ -293,8 +295,90 @@ announce (PbApplication *self,
     }
 }
 
+/* --- errors announced, kept across restarts ----------------------------- */
+
+/* An account that stays broken is announced once, not at every login:
+ * what was announced is kept next to the accounts' states. */
+static GFile *
+notified_errors_file (void)
+{
+  g_autofree char *path = g_build_filename (g_get_user_state_dir (), "popbiff",
+                                            "notified-errors", NULL);
+
+  return g_file_new_for_path (path);
+}
+
+static void
+load_notified_errors (PbApplication *self)
+{
+  g_autoptr(GFile) file = notified_errors_file ();
+  g_autofree char *path = g_file_get_path (file);
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_auto(GStrv) names = NULL;
+
+  /* Missing or unreadable: announce as if for the first time. */
+  if (!g_key_file_load_from_file (keyfile, path, G_KEY_FILE_NONE, NULL))
+    return;
+  names = g_key_file_get_keys (keyfile, "announced", NULL, NULL);
+  for (guint i = 0; names != NULL && names[i] != NULL; i++)
+    {
+      g_autofree char *kind = g_key_file_get_string (keyfile, "announced", names[i], NULL);
+
+      if (kind != NULL)
+        g_hash_table_replace (self->error_notified, g_strdup (names[i]), g_steal_pointer (&kind));
+    }
+}
+
+static void save_notified_errors (PbApplication *self);
+
+static void
+on_notified_errors_saved (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
+{
+  g_autoptr(PbApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_replace_contents_finish (G_FILE (source), result, NULL, &error))
+    /* At worst an error is announced once more after a restart. */
+    g_debug ("Could not keep the errors announced: %s", error->message);
+  self->saving_errors = FALSE;
+  if (self->save_errors_again)
+    save_notified_errors (self);
+}
+
+/* One write at a time, so that an older one never lands last. */
+static void
+save_notified_errors (PbApplication *self)
+{
+  g_autoptr(GFile) file = notified_errors_file ();
+  g_autoptr(GFile) dir = g_file_get_parent (file);
+  g_autoptr(GKeyFile) keyfile = g_key_file_new ();
+  g_autoptr(GBytes) bytes = NULL;
+  GHashTableIter iter;
+  gpointer name, kind;
+  char *data;
+  gsize len;
+
+  if (self->saving_errors)
+    {
+      self->save_errors_again = TRUE;
+      return;
+    }
+  self->save_errors_again = FALSE;
+  g_hash_table_iter_init (&iter, self->error_notified);
+  while (g_hash_table_iter_next (&iter, &name, &kind))
+    g_key_file_set_string (keyfile, "announced", name, kind);
+  data = g_key_file_to_data (keyfile, &len, NULL);
+  bytes = g_bytes_new_take (data, len);
+  g_file_make_directory_with_parents (dir, NULL, NULL);
+  self->saving_errors = TRUE;
+  g_file_replace_contents_bytes_async (file, bytes, NULL, FALSE, G_FILE_CREATE_PRIVATE,
+                                       NULL, on_notified_errors_saved, g_object_ref (self));
+}
+
 /* An account error is announced once: again only after the account
- * recovered or the error became a different one. */
+ * recovered or the error became a different one, restarts or not. */
 static void
 announce_error (PbApplication *self,
                 PbAccountInfo *info)
@@ -310,6 +394,7 @@ announce_error (PbApplication *self,
   if (g_strcmp0 (before, kind) == 0)
     return;
   g_hash_table_replace (self->error_notified, g_strdup (name), g_strdup (kind));
+  save_notified_errors (self);
   /* Cancellation and a server asking for patience are not problems. */
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || g_str_equal (kind, "login-delay"))
     return;
@@ -385,6 +470,7 @@ on_check_finished (PbApplication *self,
 
           /* It works again: the old error no longer applies. */
           g_application_withdraw_notification (G_APPLICATION (self), id);
+          save_notified_errors (self);
         }
       announce (self, result);
       return;
@@ -924,6 +1010,9 @@ on_remove_confirmed (GtkDialog *dialog,
         {
           pb_scheduler_remove_account (self->scheduler, name);
           pb_secrets_clear_async (name, NULL, on_secret_cleared, NULL);
+          /* An account added again under this name starts afresh. */
+          if (g_hash_table_remove (self->error_notified, name))
+            save_notified_errors (self);
           resync_accounts (self);
         }
       else
@@ -1359,6 +1448,7 @@ pb_application_startup (GApplication *application)
   on_accounts_changed (self);
 
   self->tray = pb_tray_new (G_ACTION_GROUP (self));
+  load_notified_errors (self);
   setup_engine (self);
   update_tray (self);
 

@@ -18,7 +18,10 @@ present. Through AT-SPI (dogtail), each step a TAP test:
     them picked, Download, Cancel at once; the window says so promptly
     (it used to freeze for minutes);
   - Quit in the main menu ends Popbiff cleanly, having logged no warning
-    and announced nothing twice.
+    and announced nothing twice;
+  - started again with a second account whose password is wrong: only
+    that account's problem is announced; started once more, nothing is
+    (neither mail nor a problem already announced).
 
 Run by tests/gui/run-e2e.sh (Xvfb, a session bus with a keyring). Needs:
 POPBIFF (the binary), PB_E2E_DOVECOT_ENV (tests/tools/dovecot-env.sh),
@@ -421,7 +424,7 @@ def test_cancel_big_download(s):
     check(said == saved, "the result says %r, but %d messages were saved" % (text, saved))
 
 
-def test_quit(s):
+def quit_popbiff(s):
     click_center(s.app.child(roleName="toggle button", name="Main menu", retry=False))
     quit_item = wait_for("Quit in the main menu",
                          lambda: s.app.child(name="Quit", retry=False, showingOnly=True),
@@ -435,9 +438,49 @@ def test_quit(s):
     with open(s.log) as f:
         ours = [line for line in f if re.search(r"popbiff-\w+-(CRITICAL|WARNING)", line)]
     check(not ours, "Popbiff logged:\n%s" % "".join(ours))
+    # The notification server has read everything Popbiff sent before
+    # it answers this (the bus keeps the order).
+    from gi.repository import GLib
+    session_bus().call_sync("org.freedesktop.Notifications", "/org/freedesktop/Notifications",
+                            "org.freedesktop.Notifications", "GetServerInformation", None,
+                            GLib.VariantType("(ssss)"), 0, 10000, None)
+
+
+def test_quit(s):
+    quit_popbiff(s)
     # The four, then the thousands filled in later: once each.
     check(len(notifications(s)) == 2,
           "messages were announced again: %r" % notifications(s))
+
+
+def account_row_names(s):
+    accounts = s.app.child(roleName="list box", name="Accounts", retry=False)
+    return [row.name for row in accounts.children]
+
+
+def test_restart_announces_nothing_again(s):
+    d = s.dovecot
+    subprocess.run([s.popbiff, "accounts", "add", "broken",
+                    "--host", d["PB_DOVECOT_HOST"], "--port", d["PB_DOVECOT_PORT"],
+                    "--security", "starttls", "--ca-file", d["PB_DOVECOT_CA_FILE"],
+                    "--user", d["PB_DOVECOT_USER"], "--password-stdin"],
+                   input="not-the-password\n", text=True, check=True, timeout=60)
+    before = len(notifications(s))
+    s.start_popbiff()
+    wait_for("the problem of broken announced",
+             lambda: len(notifications(s)) > before and notifications(s), timeout=90)
+    quit_popbiff(s)
+    after_first = notifications(s)[before:]
+    check([n["summary"] for n in after_first] == ["broken: Password rejected"],
+          "expected only broken's problem announced, got %r" % after_first)
+
+    s.start_popbiff()
+    wait_for("broken checked again",
+             lambda: any(n.startswith("broken:") and "Password rejected" in n
+                         for n in account_row_names(s)), timeout=90)
+    quit_popbiff(s)
+    again = notifications(s)[before + len(after_first):]
+    check(again == [], "announced again after a restart: %r" % again)
 
 
 STEPS = [
@@ -450,6 +493,7 @@ STEPS = [
     ("/app/e2e/xembed-fallback", test_xembed_fallback),
     ("/app/e2e/cancel-big-download", test_cancel_big_download),
     ("/app/e2e/quit", test_quit),
+    ("/app/e2e/restart-announces-nothing-again", test_restart_announces_nothing_again),
 ]
 
 
