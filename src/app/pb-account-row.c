@@ -135,6 +135,8 @@ pb_account_row_update (PbAccountRow *self)
 
   phase = pb_account_info_get_phase (self->status);
   gtk_label_set_text (self->name_label, pb_account_info_get_name (self->status));
+  /* A long name is cut short in the narrow sidebar. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_label), pb_account_info_get_name (self->status));
   set_count (self, pb_account_info_get_new_count (self->status));
   set_checking (self, phase == PB_ACCOUNT_PHASE_CHECKING);
 
@@ -267,6 +269,13 @@ pb_account_row_get_detail_text (PbAccountRow *self)
 {
   g_return_val_if_fail (PB_IS_ACCOUNT_ROW (self), NULL);
   return gtk_label_get_text (self->detail_label);
+}
+
+GtkLabel *
+pb_account_row_get_name_label (PbAccountRow *self)
+{
+  g_return_val_if_fail (PB_IS_ACCOUNT_ROW (self), NULL);
+  return self->name_label;
 }
 
 const char *

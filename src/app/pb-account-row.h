@@ -21,6 +21,7 @@ PbAccountInfo *pb_account_row_get_status (PbAccountRow *self);
 void             pb_account_row_update     (PbAccountRow *self);
 
 /* The widgets tests look at. */
+GtkLabel        *pb_account_row_get_name_label  (PbAccountRow *self);
 const char      *pb_account_row_get_detail_text (PbAccountRow *self);
 const char      *pb_account_row_get_error_text  (PbAccountRow *self);
 GtkButton       *pb_account_row_get_fix_button  (PbAccountRow *self);

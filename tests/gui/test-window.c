@@ -179,6 +179,25 @@ test_message_tooltip_has_whole_subject_and_sender (Fixture       *f,
   g_assert_true (gtk_widget_get_has_tooltip (GTK_WIDGET (pb_window_get_messages_view (f->window))));
 }
 
+/* The sidebar is narrow: a long account name is cut short there, and
+ * whole in its tooltip. */
+static void
+test_long_account_name_has_tooltip (Fixture       *f,
+                                    gconstpointer  data)
+{
+  static const char name[] = "wrongpw-with-a-rather-long-account-name";
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail (name, 0, NULL);
+  g_autofree char *tooltip = NULL;
+  GtkLabel *label;
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+  label = pb_account_row_get_name_label (row_for (f, name));
+  g_assert_cmpint (gtk_label_get_ellipsize (label), ==, PANGO_ELLIPSIZE_END);
+  tooltip = gtk_widget_get_tooltip_text (GTK_WIDGET (label));
+  g_assert_cmpstr (tooltip, ==, name);
+}
+
 static void
 test_no_new_mail (Fixture       *f,
                   gconstpointer  data)
@@ -393,6 +412,7 @@ main (int    argc,
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
+  ADD ("/app/window/long-account-name-has-tooltip", test_long_account_name_has_tooltip);
   ADD ("/app/window/message-tooltip-has-whole-subject-and-sender",
        test_message_tooltip_has_whole_subject_and_sender);
   ADD ("/app/window/date-sorts-newest-first", test_date_sorts_newest_first);
