@@ -387,6 +387,8 @@ announce_error (PbApplication *self,
   const GError *error = pb_account_info_get_error (info);
   const char *kind = pb_error_kind (error);
   const char *before = g_hash_table_lookup (self->error_notified, name);
+  PbAccount *account = pb_account_info_get_account (info);
+  const char *body = error->message;
   g_autofree char *problem = NULL;
   g_autofree char *title = NULL;
   g_autofree char *id = NULL;
@@ -405,7 +407,15 @@ announce_error (PbApplication *self,
   /* Translators: "work: Password rejected" */
   title = g_strdup_printf (_("%s: %s"), name, problem);
   id = g_strdup_printf ("error-%s", name);
-  send_notification (self, id, title, error->message, FALSE);
+  /* The message is written for the command line (a 64-digit fingerprint,
+   * "pin it"); here the fix is the Review button on the account. */
+  if (g_str_equal (kind, "certificate"))
+    body = account != NULL && pb_account_get_pin_sha256 (account) != NULL ?
+           _("The server shows another certificate than the one you trusted. Open Popbiff and "
+             "choose Review before you trust the new one.") :
+           _("The server’s certificate is not signed by an authority this computer trusts. "
+             "Open Popbiff and choose Review to see it and decide.");
+  send_notification (self, id, title, body, FALSE);
 }
 
 static void

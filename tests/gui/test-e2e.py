@@ -19,8 +19,9 @@ present. Through AT-SPI (dogtail), each step a TAP test:
     (it used to freeze for minutes);
   - Quit in the main menu ends Popbiff cleanly, having logged no warning
     and announced nothing twice;
-  - started again with a second account whose password is wrong: only
-    that account's problem is announced; started once more, nothing is
+  - started again with an account whose password is wrong and one whose
+    certificate is not trusted: only their problems are announced (the
+    certificate's pointing to Review); started once more, nothing is
     (neither mail nor a problem already announced).
 
 Run by tests/gui/run-e2e.sh (Xvfb, a session bus with a keyring). Needs:
@@ -465,19 +466,31 @@ def test_restart_announces_nothing_again(s):
                     "--security", "starttls", "--ca-file", d["PB_DOVECOT_CA_FILE"],
                     "--user", d["PB_DOVECOT_USER"], "--password-stdin"],
                    input="not-the-password\n", text=True, check=True, timeout=60)
+    # No CA file: the test CA is trusted nowhere else.
+    subprocess.run([s.popbiff, "accounts", "add", "untrusted",
+                    "--host", d["PB_DOVECOT_HOST"], "--port", d["PB_DOVECOT_TLS_PORT"],
+                    "--user", d["PB_DOVECOT_USER"], "--password-stdin"],
+                   input=d["PB_DOVECOT_PASSWORD"] + "\n", text=True, check=True, timeout=60)
     before = len(notifications(s))
     s.start_popbiff()
-    wait_for("the problem of broken announced",
-             lambda: len(notifications(s)) > before and notifications(s), timeout=90)
+    wait_for("the problems of broken and untrusted announced",
+             lambda: len(notifications(s)) >= before + 2, timeout=90)
     quit_popbiff(s)
     after_first = notifications(s)[before:]
-    check([n["summary"] for n in after_first] == ["broken: Password rejected"],
-          "expected only broken's problem announced, got %r" % after_first)
+    check(sorted(n["summary"] for n in after_first)
+          == ["broken: Password rejected", "untrusted: Certificate not trusted"],
+          "expected only the two problems announced, got %r" % after_first)
+    # Said for a person at a desktop: what to do there, no fingerprint.
+    untrusted = [n for n in after_first if n["summary"].startswith("untrusted")][0]
+    check("Review" in untrusted["body"] and "pin" not in untrusted["body"],
+          "the certificate problem does not point to Review: %r" % untrusted)
 
     s.start_popbiff()
-    wait_for("broken checked again",
+    wait_for("broken and untrusted checked again",
              lambda: any(n.startswith("broken:") and "Password rejected" in n
-                         for n in account_row_names(s)), timeout=90)
+                         for n in account_row_names(s)) and
+             any(n.startswith("untrusted:") and "Certificate not trusted" in n
+                 for n in account_row_names(s)), timeout=90)
     quit_popbiff(s)
     again = notifications(s)[before + len(after_first):]
     check(again == [], "announced again after a restart: %r" % again)
