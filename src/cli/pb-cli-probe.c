@@ -41,6 +41,7 @@
 #include <gio/gio.h>
 #include <json-glib/json-glib.h>
 
+#include "core/pb-account.h"
 #include "core/pb-core-error.h"
 #include "pop3/pb-pop3-client.h"
 #include "pb-cli-commands.h"
@@ -475,6 +476,10 @@ pb_cli_probe (int    argc,
     return usage_error (_("Which server? Give a host name."));
   if (rest[1] != NULL)
     return usage_error (_("Give exactly one host name."));
+  if (pb_account_host_has_port_or_url (rest[0]))
+    return pb_cli_usage_error ("probe", _("“%s” is not a host name; give only the name or "
+                                          "address (such as pop.example.org or ::1, no "
+                                          "brackets), and the port with --port."), rest[0]);
   options.host = rest[0];
   options.ca_file = ca_file;
   options.pin = pin;

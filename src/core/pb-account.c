@@ -105,6 +105,15 @@ pb_account_name_is_valid (const char *name)
   return TRUE;
 }
 
+gboolean
+pb_account_host_has_port_or_url (const char *host)
+{
+  g_return_val_if_fail (host != NULL, FALSE);
+
+  return !g_hostname_is_ip_address (host) &&
+         (strchr (host, ':') != NULL || strchr (host, '/') != NULL || strchr (host, '[') != NULL);
+}
+
 /* Strips colons (as fingerprints are often printed) and lowercases. Returns
  * NULL unless the result is exactly 64 hex digits. */
 static char *
@@ -454,12 +463,9 @@ validate_host (PbAccount  *self,
                    self->name, HOST_MAX);
       return FALSE;
     }
-  /* "pop.example.org:995", "pop3s://pop.example.org", "[::1]": a port or a
-   * URL pasted in. The resolver would only say, at every check, that no
-   * such name exists. An IPv6 address has colons too, but is an address. */
-  if (!g_hostname_is_ip_address (self->host) &&
-      (strchr (self->host, ':') != NULL || strchr (self->host, '/') != NULL ||
-       strchr (self->host, '[') != NULL))
+  /* A port or a URL pasted in: the resolver would only say, at every
+   * check, that no such name exists. */
+  if (pb_account_host_has_port_or_url (self->host))
     {
       g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_CONFIG,
                    _("Account “%s”: the host “%s” is not a server name; give only the "

@@ -65,6 +65,10 @@ gboolean          pb_account_validate           (PbAccount *self, GError **error
 /* A name is safe if it is 1-64 characters of letters, digits, '.', '_',
  * '-', '@', '+', not starting with '.'; it becomes a file name part. */
 gboolean          pb_account_name_is_valid      (const char *name);
+/* TRUE if @host has a port or a URL in it ("pop.example.org:995",
+ * "pop3s://pop.example.org", "[::1]"), which no resolver finds; an IP
+ * address (IPv6 has colons) is not. */
+gboolean          pb_account_host_has_port_or_url (const char *host);
 
 /* A client configured from this account (host, port, security, timeout,
  * CA file, pin). */

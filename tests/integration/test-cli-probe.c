@@ -338,6 +338,9 @@ test_wrong_command_lines (void)
   static const char *cases[][6] = {
     { NULL },
     { "a.example", "b.example", NULL },
+    { "pop.example.org:995", NULL },  /* a port or URL pasted in as the host */
+    { "pop3s://pop.example.org", NULL },
+    { "[::1]", NULL },
     { "host", "--security", "ssl", NULL },
     { "host", "--auth", "kerberos", "--user", "u", NULL },
     { "host", "--port", "0x", NULL },
