@@ -198,6 +198,30 @@ test_long_account_name_has_tooltip (Fixture       *f,
   g_assert_cmpstr (tooltip, ==, name);
 }
 
+/* The download result bar's close button is named for a screen reader
+ * (GTK's own has no name) and closes the bar. */
+static void
+test_result_bar_close_is_named (Fixture       *f,
+                                gconstpointer  data)
+{
+  GtkWidget *bar = GTK_WIDGET (gtk_widget_get_template_child (GTK_WIDGET (f->window), PB_TYPE_WINDOW,
+                                                              "result_bar"));
+  g_autoptr(GList) buttons = gtk_container_get_children (GTK_CONTAINER (gtk_info_bar_get_action_area (GTK_INFO_BAR (bar))));
+  GtkWidget *close = NULL;
+
+  /* The one without a label: the icon. */
+  for (GList *l = buttons; l != NULL; l = l->next)
+    if (gtk_button_get_label (l->data) == NULL)
+      close = l->data;
+  g_assert_nonnull (close);
+  g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (close)), ==, "Close");
+  gtk_widget_show (bar);
+  gui_test_flush ();
+  gtk_button_clicked (GTK_BUTTON (close));
+  gui_test_flush ();
+  g_assert_false (gtk_widget_get_visible (bar));
+}
+
 static void
 test_no_new_mail (Fixture       *f,
                   gconstpointer  data)
@@ -412,6 +436,7 @@ main (int    argc,
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
+  ADD ("/app/window/result-bar-close-is-named", test_result_bar_close_is_named);
   ADD ("/app/window/long-account-name-has-tooltip", test_long_account_name_has_tooltip);
   ADD ("/app/window/message-tooltip-has-whole-subject-and-sender",
        test_message_tooltip_has_whole_subject_and_sender);
