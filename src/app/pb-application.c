@@ -588,8 +588,13 @@ on_fetch_done (GObject      *source,
   for (guint i = 0; i < results->len; i++)
     {
       PbFetchResult *r = g_ptr_array_index (results, i);
-      PbDownloadOutcome *outcome = g_new0 (PbDownloadOutcome, 1);
+      PbDownloadOutcome *outcome;
 
+      /* Left on the server by an earlier download and deleted now, as the
+       * account asks: not one of the messages picked. */
+      if (r->earlier && r->error == NULL)
+        continue;
+      outcome = g_new0 (PbDownloadOutcome, 1);
       outcome->uidl = g_strdup (r->uidl);
       outcome->path = g_strdup (r->path);
       outcome->error = r->error != NULL ? g_error_copy (r->error) : NULL;

@@ -173,16 +173,22 @@ print_text (PbFetch      *fetch,
             const GError *job_error)
 {
   PbAccount *account = pb_fetch_get_account (fetch);
-  guint saved = 0;
+  guint saved = 0, selected = 0, cleaned = 0;
 
   /* Counted: what is on disk, also when deleting it from the server
-   * failed (its line says so). */
+   * failed (its line says so); apart, what an earlier run downloaded and
+   * this one deleted. */
   for (guint i = 0; i < results->len; i++)
     {
       PbFetchResult *result = g_ptr_array_index (results, i);
 
-      if (result->path != NULL)
-        saved++;
+      if (result->earlier)
+        cleaned += result->error == NULL;
+      else
+        {
+          selected++;
+          saved += result->path != NULL;
+        }
       if (result->error == NULL)
         continue;
       if (result->path != NULL)
@@ -196,12 +202,17 @@ print_text (PbFetch      *fetch,
   else if (job_error != NULL)
     pb_cli_print_error (job_error);
 
-  if (results->len == 0 && job_error == NULL)
+  if (selected == 0 && job_error == NULL)
     g_print (_("No new messages for “%s”.\n"), pb_account_get_name (account));
   else if (saved > 0)
     g_print (g_dngettext (NULL, "Downloaded %u of %u message into %s\n",
-                          "Downloaded %u of %u messages into %s\n", results->len),
-             saved, results->len, pb_fetch_get_folder (fetch));
+                          "Downloaded %u of %u messages into %s\n", selected),
+             saved, selected, pb_fetch_get_folder (fetch));
+  if (cleaned > 0)
+    g_print (g_dngettext (NULL, "Deleted %u message downloaded before from the server\n",
+                          "Deleted %u messages downloaded before from the server\n",
+                          cleaned),
+             cleaned);
 }
 
 int

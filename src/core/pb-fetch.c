@@ -860,6 +860,50 @@ send_deles (PbFetch *self)
     send_quit (self);
 }
 
+/* Messages downloaded before are safely on disk and recorded, but may still
+ * be on the server: a run asked to delete stopped before it could (a
+ * dropped connection, a full disk, a kill, a refused DELE or QUIT), or they
+ * were fetched without deleting. Every later fetch skips them as
+ * downloaded, so without this they would stay for ever. Deleting is what
+ * was asked for all of them by the account's delete-after-download, or by
+ * --delete for the new or all messages. Explicit UIDLs with a one-off --delete are about those
+ * messages only. */
+static FetchItem *add_item (PbFetch *self, const char *uidl, guint64 list_size);
+
+static gboolean
+deletes_leftovers (PbFetch *self)
+{
+  return self->selection != PB_FETCH_SELECT_UIDLS ||
+         pb_account_get_delete_after_download (self->account);
+}
+
+static void
+add_leftovers (PbFetch *self)
+{
+  g_autoptr(GHashTable) this_run = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) records = pb_state_list (self->state);
+
+  for (guint i = 0; i < self->items->len; i++)
+    g_hash_table_add (this_run, ((FetchItem *) g_ptr_array_index (self->items, i))->uidl);
+
+  for (guint i = 0; i < records->len; i++)
+    {
+      PbMessageRecord *record = g_ptr_array_index (records, i);
+      FetchItem *item;
+
+      if ((record->flags & PB_MESSAGE_DOWNLOADED) == 0 ||
+          !g_hash_table_contains (self->numbers, record->uidl) ||
+          g_hash_table_contains (this_run, record->uidl))
+        continue;
+      item = add_item (self, record->uidl, record->size);
+      item->downloaded = TRUE;
+      item->finished = TRUE;
+      item->result->path = g_strdup (record->path);
+      item->result->earlier = TRUE;
+      g_ptr_array_add (self->deleting, item);
+    }
+}
+
 static void
 delete_downloaded (PbFetch *self)
 {
@@ -871,6 +915,8 @@ delete_downloaded (PbFetch *self)
       if (item->downloaded && g_hash_table_contains (self->numbers, item->uidl))
         g_ptr_array_add (self->deleting, item);
     }
+  if (deletes_leftovers (self))
+    add_leftovers (self);
   send_deles (self);
 }
 

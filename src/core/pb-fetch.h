@@ -37,6 +37,7 @@ typedef struct {
   char    *path;   /* where it is now, NULL if it failed */
   GError  *error;  /* NULL if it is on disk (and deleted, when asked) */
   guint64  size;   /* octets written; 0 if it failed */
+  gboolean earlier;  /* downloaded by an earlier run, only deleted now */
 } PbFetchResult;
 
 #define PB_TYPE_FETCH (pb_fetch_get_type ())

@@ -71,6 +71,7 @@ main (int argc, char **argv)
   PbDeliveryFormat fmt = PB_DELIVERY_FORMAT_MAILDIR;
   char password[256];
   GPtrArray *results;
+  guint fetched = 0;
   Wait wait = { NULL, NULL };
   int status = 0;
 
@@ -136,7 +137,10 @@ main (int argc, char **argv)
           g_printerr ("fetch-driver: %s: %s\n", result->uidl, result->error->message);
           status = 1;
         }
+      /* Only deleted now, downloaded by the killed run: not fetched. */
+      if (!result->earlier)
+        fetched++;
     }
-  g_print ("%u\n", results->len);
+  g_print ("%u\n", fetched);
   return status;
 }

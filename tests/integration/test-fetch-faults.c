@@ -131,12 +131,14 @@ on_done (GObject      *source,
   g_main_loop_quit (wait->loop);
 }
 
-/* Runs a fetch against @server; returns the job's error. */
+/* Runs a fetch against @server, of @uidls or else of the new messages;
+ * returns the job's error. */
 static GError *
-run_fetch (Fixture      *fixture,
-           PbFakeServer *server,
-           gboolean      delete_after,
-           PbFetch     **out_fetch)
+run_fetch_selecting (Fixture            *fixture,
+                     PbFakeServer       *server,
+                     gboolean            delete_after,
+                     const char * const *uidls,
+                     PbFetch           **out_fetch)
 {
   g_autoptr(PbFetch) fetch = pb_fetch_new (fixture->account, fixture->state);
   g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
@@ -146,6 +148,8 @@ run_fetch (Fixture      *fixture,
   pb_account_set_port (fixture->account, pb_fake_server_get_port (server));
   pb_fetch_set_password (fetch, "secret");
   pb_fetch_set_delete (fetch, delete_after);
+  if (uidls != NULL)
+    pb_fetch_set_selection (fetch, PB_FETCH_SELECT_UIDLS, uidls);
   pb_fetch_run_async (fetch, NULL, on_done, &wait);
   g_main_loop_run (loop);
 
@@ -153,6 +157,17 @@ run_fetch (Fixture      *fixture,
   g_assert_cmpstr (problems, ==, NULL);
   *out_fetch = g_steal_pointer (&fetch);
   return wait.error;
+}
+
+/* Runs a fetch of the new messages against @server; returns the job's
+ * error. */
+static GError *
+run_fetch (Fixture      *fixture,
+           PbFakeServer *server,
+           gboolean      delete_after,
+           PbFetch     **out_fetch)
+{
+  return run_fetch_selecting (fixture, server, delete_after, NULL, out_fetch);
 }
 
 static PbFetchResult *
@@ -268,12 +283,15 @@ test_drop_mid_retr (Fixture       *fixture,
   g_assert_true (is_downloaded (fixture, "uid-one"));
   g_assert_false (pb_fake_server_received_prefix (server, "DELE"));
 
-  /* Next time: the other two, and only them. */
+  /* Next time: the other two are downloaded, and only them; all three
+   * are deleted, the first one too, which the dropped run left behind. */
   expect_retr (again, 2);
   expect_retr (again, 3);
   pb_fake_server_expect (again, "DELE 2");
   pb_fake_server_send (again, "+OK");
   pb_fake_server_expect (again, "DELE 3");
+  pb_fake_server_send (again, "+OK");
+  pb_fake_server_expect (again, "DELE 1");
   pb_fake_server_send (again, "+OK");
   pb_fake_server_expect (again, "QUIT");
   pb_fake_server_send (again, "+OK bye");
@@ -281,6 +299,8 @@ test_drop_mid_retr (Fixture       *fixture,
   g_assert_no_error (error);
   assert_landed (rest, 0, 2);
   assert_landed (rest, 1, 3);
+  g_assert_true (result_at (rest, 2)->earlier);
+  g_assert_cmpstr (result_at (rest, 2)->path, ==, result_at (fetch, 0)->path);
   g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
 }
 
@@ -350,15 +370,64 @@ test_quit_dropped_after_dele (Fixture       *fixture,
     }
   g_assert_true (is_downloaded (fixture, "uid-two"));
 
-  /* The server kept them (no QUIT, no deletion): the next fetch writes no
-   * second copy. */
+  /* The server kept them (no QUIT, no deletion): the next fetch asked to
+   * delete writes no second copy, and deletes them as was asked. */
+  for (guint i = 1; i <= 3; i++)
+    {
+      g_autofree char *dele = g_strdup_printf ("DELE %u", i);
+
+      pb_fake_server_expect (again, dele);
+      pb_fake_server_send (again, "+OK marked");
+    }
   pb_fake_server_expect (again, "QUIT");
   pb_fake_server_send (again, "+OK bye");
   error = run_fetch (fixture, again, TRUE, &next);
   g_assert_no_error (error);
-  g_assert_cmpuint (pb_fetch_get_results (next)->len, ==, 0);
   g_assert_false (pb_fake_server_received_prefix (again, "RETR"));
   g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+  g_assert_cmpuint (pb_fetch_get_results (next)->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      PbFetchResult *result = result_at (next, i);
+
+      g_assert_true (result->earlier);
+      g_assert_no_error (result->error);
+      g_assert_cmpstr (result->path, ==, result_at (fetch, i)->path);
+    }
+}
+
+/* Explicit UIDLs with a one-off delete are about those messages only: a
+ * message an earlier run left on the server stays there. */
+static void
+test_uidls_delete_leaves_others (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFakeServer) again = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(PbFetch) next = NULL;
+  g_autoptr(GError) error = NULL;
+  const char *uidls[] = { "uid-three", NULL };
+
+  /* All three downloaded and kept (no delete asked). */
+  expect_retr (server, 1);
+  expect_retr (server, 2);
+  expect_retr (server, 3);
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+
+  /* Named again: fetched again, and only it is deleted. */
+  expect_retr (again, 3);
+  pb_fake_server_expect (again, "DELE 3");
+  pb_fake_server_send (again, "+OK marked");
+  pb_fake_server_expect (again, "QUIT");
+  pb_fake_server_send (again, "+OK bye");
+  error = run_fetch_selecting (fixture, again, TRUE, uidls, &next);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_fetch_get_results (next)->len, ==, 1);
+  g_assert_false (result_at (next, 0)->earlier);
 }
 
 static void
@@ -804,6 +873,7 @@ main (int argc, char **argv)
   ADD ("/fetch/faults/stall-mid-retr", test_stall_mid_retr);
   ADD ("/fetch/faults/quit-dropped-after-dele", test_quit_dropped_after_dele);
   ADD ("/fetch/faults/dele-refused", test_dele_refused);
+  ADD ("/fetch/faults/uidls-delete-leaves-others", test_uidls_delete_leaves_others);
   ADD ("/fetch/faults/list-sizes-lie", test_list_sizes_lie);
   ADD ("/fetch/faults/duplicate-uidl-first-wins", test_duplicate_uidl_first_wins);
   ADD ("/fetch/faults/listed-over-the-cap-is-skipped", test_listed_over_the_cap_is_skipped);
