@@ -41,6 +41,7 @@ struct _PbApplication
   PbAccountStore *store;          /* owned */
   PbScheduler    *scheduler;      /* owned */
   GHashTable     *error_notified; /* account name -> error kind announced */
+  GHashTable     *unsummarized;   /* account name -> new messages still without headers */
   gboolean        saving_errors;  /* error_notified is being written */
   gboolean        save_errors_again;
   PbDemoServer   *demo_server;    /* owned, --demo only */
@@ -453,6 +454,51 @@ schedule_trim (PbApplication *self)
     self->trim_id = g_idle_add_full (G_PRIORITY_LOW, trim_memory, self, NULL);
 }
 
+typedef struct {
+  PbApplication *self;  /* owned */
+  char          *name;
+} CheckAgain;
+
+static gboolean
+check_again (gpointer user_data)
+{
+  CheckAgain *again = user_data;
+
+  pb_application_check (again->self, again->name);
+  g_object_unref (again->self);
+  g_free (again->name);
+  g_free (again);
+  return G_SOURCE_REMOVE;
+}
+
+/* A check fetches the headers of at most PB_CHECK_DEFAULT_MAX_TOPS new
+ * messages, newest first: after the first check of a big mailbox the rest
+ * were listed as "(unknown sender)", "(no subject)" until the scheduled
+ * checks filled them in, 200 every 10 minutes. Check again at once while
+ * that leaves fewer without headers; a server whose TOP keeps failing for
+ * some message makes no progress, which ends it. */
+static void
+fill_in_headers (PbApplication *self,
+                 const char    *name,
+                 PbCheckResult *result)
+{
+  guint left = pb_check_result_get_unsummarized (result);
+  gpointer before = NULL;
+  gboolean known = g_hash_table_lookup_extended (self->unsummarized, name, NULL, &before);
+  CheckAgain *again;
+
+  if (left == 0 || (known && left >= GPOINTER_TO_UINT (before)))
+    {
+      g_hash_table_remove (self->unsummarized, name);
+      return;
+    }
+  g_hash_table_replace (self->unsummarized, g_strdup (name), GUINT_TO_POINTER (left));
+  again = g_new0 (CheckAgain, 1);
+  again->self = g_object_ref (self);
+  again->name = g_strdup (name);
+  g_idle_add (check_again, again);
+}
+
 static void
 on_check_finished (PbApplication *self,
                    PbAccount     *account,
@@ -483,6 +529,7 @@ on_check_finished (PbApplication *self,
           save_notified_errors (self);
         }
       announce (self, result);
+      fill_in_headers (self, name, result);
       return;
     }
 
@@ -1583,6 +1630,7 @@ pb_application_finalize (GObject *object)
     memset (self->demo_password, 0, strlen (self->demo_password));
   g_free (self->demo_password);
   g_hash_table_unref (self->error_notified);
+  g_hash_table_unref (self->unsummarized);
 
   G_OBJECT_CLASS (pb_application_parent_class)->finalize (object);
 }
@@ -1622,6 +1670,7 @@ pb_application_init (PbApplication *self)
 {
   self->accounts = g_list_store_new (PB_TYPE_ACCOUNT_INFO);
   self->error_notified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->unsummarized = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("A mail notifier for POP3 mailboxes. "
