@@ -476,7 +476,9 @@ check_again (gpointer user_data)
  * were listed as "(unknown sender)", "(no subject)" until the scheduled
  * checks filled them in, 200 every 10 minutes. Check again at once while
  * that leaves fewer without headers; a server whose TOP keeps failing for
- * some message makes no progress, which ends it. */
+ * some message makes no progress, which ends it. Not on a server that
+ * asks for a delay between logins (CAPA LOGIN-DELAY): it would refuse the
+ * next one, and the scheduler already spaces the checks as asked. */
 static void
 fill_in_headers (PbApplication *self,
                  const char    *name,
@@ -487,7 +489,8 @@ fill_in_headers (PbApplication *self,
   gboolean known = g_hash_table_lookup_extended (self->unsummarized, name, NULL, &before);
   CheckAgain *again;
 
-  if (left == 0 || (known && left >= GPOINTER_TO_UINT (before)))
+  if (left == 0 || pb_check_result_get_login_delay (result) > 0 ||
+      (known && left >= GPOINTER_TO_UINT (before)))
     {
       g_hash_table_remove (self->unsummarized, name);
       return;
