@@ -38,6 +38,26 @@ test_controls_write_settings (void)
   gtk_widget_destroy (dialog);
 }
 
+/* Every control is named for a screen reader, the format list too
+ * (a combo box is otherwise named by its current item, "Maildir"). */
+static void
+test_controls_are_named (void)
+{
+  g_autoptr(GSettings) settings = g_settings_new (PB_APP_ID);
+  GtkWidget *dialog = pb_preferences_new (NULL, settings);
+  static const struct { const char *child; const char *name; } named[] = {
+    { "notifications_switch", "Announce new messages and account problems" },
+    { "interval_spin", "Minutes between checks" },
+    { "autostart_switch", "Run Popbiff in the background when you log in" },
+    { "format_combo", "Download format for new accounts" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (named); i++)
+    g_assert_cmpstr (atk_object_get_name (gtk_widget_get_accessible (child (dialog, named[i].child))),
+                     ==, named[i].name);
+  gtk_widget_destroy (dialog);
+}
+
 static void
 wait_for_file (const char *path,
                gboolean    exists)
@@ -86,6 +106,7 @@ main (int    argc,
       char **argv)
 {
   gui_test_init (&argc, &argv);
+  g_test_add_func ("/app/preferences/controls-are-named", test_controls_are_named);
   g_test_add_func ("/app/preferences/controls-write-settings", test_controls_write_settings);
   g_test_add_func ("/app/preferences/autostart-entry", test_autostart_entry);
   return g_test_run ();
