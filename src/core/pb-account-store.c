@@ -14,11 +14,11 @@
 #include <fcntl.h>
 #include <glib/gi18n.h>
 #include <glib/gstdio.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include "pb-account-store.h"
 #include "pb-core-error.h"
+#include "pb-write-lock.h"
 
 struct _PbAccountStore
 {
@@ -556,8 +556,6 @@ take_write_lock (PbAccountStore  *self,
 {
   g_autofree char *lock_path = g_strconcat (self->path, WRITE_LOCK_SUFFIX, NULL);
   g_autofree char *dir = g_path_get_dirname (self->path);
-  gint64 deadline = g_get_monotonic_time () + LOCK_WAIT_MS * G_TIME_SPAN_MILLISECOND;
-  gulong pause_us = 1000;
   int fd;
 
   if (g_mkdir_with_parents (dir, 0700) != 0)
@@ -569,41 +567,19 @@ take_write_lock (PbAccountStore  *self,
                    dir, g_strerror (saved_errno));
       return -1;
     }
-  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
+  fd = pb_write_lock_take (lock_path, LOCK_WAIT_MS);
+  if (fd < 0 && errno == ETIMEDOUT)
+    g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                 _("Could not save the accounts in “%s”: another Popbiff process has "
+                   "been changing them for over %d seconds. Try again."),
+                 self->path, LOCK_WAIT_MS / 1000);
+  else if (fd < 0)
     {
       int saved_errno = errno;
 
       g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
                    _("Could not save the accounts in “%s”: %s"),
                    self->path, g_strerror (saved_errno));
-      return -1;
-    }
-  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
-    {
-      int saved_errno = errno;
-
-      if (saved_errno == EINTR)
-        continue;
-      if (saved_errno != EWOULDBLOCK)
-        {
-          close (fd);
-          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
-                       _("Could not save the accounts in “%s”: %s"),
-                       self->path, g_strerror (saved_errno));
-          return -1;
-        }
-      if (g_get_monotonic_time () >= deadline)
-        {
-          close (fd);
-          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
-                       _("Could not save the accounts in “%s”: another Popbiff process has "
-                         "been changing them for over %d seconds. Try again."),
-                       self->path, LOCK_WAIT_MS / 1000);
-          return -1;
-        }
-      g_usleep (pause_us);
-      pause_us = MIN (pause_us * 2, 50000);
     }
   return fd;
 }

@@ -58,7 +58,6 @@
 #include <glib/gstdio.h>
 #include <gio/gio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #ifdef __SSE2__
@@ -68,6 +67,7 @@
 #include "pb-core-error.h"
 #include "pb-state.h"
 #include "pb-state-index.h"
+#include "pb-write-lock.h"
 
 #define STATE_MAGIC    "popbiff-state"
 #define STATE_VERSION  1
@@ -1067,41 +1067,16 @@ take_write_lock (PbState  *self,
                  GError  **error)
 {
   g_autofree char *lock_path = g_strconcat (self->path, WRITE_LOCK_SUFFIX, NULL);
-  gint64 deadline = g_get_monotonic_time () + LOCK_WAIT_MS * G_TIME_SPAN_MILLISECOND;
-  gulong pause_us = 1000;
-  int fd;
+  int fd = pb_write_lock_take (lock_path, LOCK_WAIT_MS);
 
-  fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0)
-    {
-      save_failed (self, errno, NULL, error);
-      return -1;
-    }
-  while (flock (fd, LOCK_EX | LOCK_NB) != 0)
-    {
-      int saved_errno = errno;
-
-      if (saved_errno == EINTR)
-        continue;
-      if (saved_errno != EWOULDBLOCK)
-        {
-          close (fd);
-          save_failed (self, saved_errno, NULL, error);
-          return -1;
-        }
-      if (g_get_monotonic_time () >= deadline)
-        {
-          close (fd);
-          g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
-                       _("Could not save the state of account “%s”: another Popbiff "
-                         "process has been writing it for over %d seconds. Try again; "
-                         "if this persists, stop the other Popbiff."),
-                       self->account_name, LOCK_WAIT_MS / 1000);
-          return -1;
-        }
-      g_usleep (pause_us);
-      pause_us = MIN (pause_us * 2, 50000);
-    }
+  if (fd < 0 && errno == ETIMEDOUT)
+    g_set_error (error, PB_CORE_ERROR, PB_CORE_ERROR_DISK,
+                 _("Could not save the state of account “%s”: another Popbiff "
+                   "process has been writing it for over %d seconds. Try again; "
+                   "if this persists, stop the other Popbiff."),
+                 self->account_name, LOCK_WAIT_MS / 1000);
+  else if (fd < 0)
+    save_failed (self, errno, NULL, error);
   return fd;
 }
 
