@@ -266,52 +266,6 @@ test_bad_command_line (void)
     }
 }
 
-static void
-on_communicated (GObject      *source,
-                 GAsyncResult *result,
-                 gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
-/* pb_test_run_popbiff() with the main loop running meanwhile: the fake
- * server accepts on it. */
-static void
-run_popbiff_async (PbTestRun          *run,
-                   const char * const *args)
-{
-  g_autoptr(GSubprocessLauncher) launcher =
-    g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE | G_SUBPROCESS_FLAGS_STDERR_PIPE);
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GSubprocess) process = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-
-  g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
-  for (guint i = 0; args[i] != NULL; i++)
-    g_ptr_array_add (argv, (gpointer) args[i]);
-  g_ptr_array_add (argv, NULL);
-  /* The test's own isolated dirs, as pb_test_run_popbiff() hands them on. */
-  g_subprocess_launcher_setenv (launcher, "HOME", g_get_home_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", g_get_user_config_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
-  process = g_subprocess_launcher_spawnv (launcher, (const char * const *) argv->pdata, &error);
-  g_assert_no_error (error);
-  g_subprocess_communicate_utf8_async (process, NULL, NULL, on_communicated, &result);
-  while (result == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  g_subprocess_communicate_utf8_finish (process, result, &run->out, &run->err, &error);
-  g_assert_no_error (error);
-  g_assert_true (g_subprocess_get_if_exited (process));
-  run->status = g_subprocess_get_exit_status (process);
-  g_test_message ("exit %d\nstdout: %s\nstderr: %s", run->status, run->out, run->err);
-}
-
 /* The account "fake" (no TLS, USER/PASS alice/secret) for @server. */
 static void
 add_fake_account (PbFakeServer *server)
@@ -375,7 +329,7 @@ test_downloaded_not_deleted_has_path (void)
   pb_fake_server_expect (server, "QUIT");
   pb_fake_server_send (server, "+OK bye");
 
-  run_popbiff_async (&fetch, fetch_args);
+  pb_test_run_popbiffv (&fetch, NULL, fetch_args);
   problems = pb_fake_server_wait (server);
   g_assert_cmpstr (problems, ==, NULL);
 
@@ -416,7 +370,7 @@ test_dropped_before_dele (void)
   pb_fake_server_send_raw (server, partial, strlen (partial));
   pb_fake_server_drop (server);
 
-  run_popbiff_async (&fetch, fetch_args);
+  pb_test_run_popbiffv (&fetch, NULL, fetch_args);
   problems = pb_fake_server_wait (server);
   g_assert_cmpstr (problems, ==, NULL);
 

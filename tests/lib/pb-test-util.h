@@ -39,6 +39,10 @@ G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (PbTestRun, pb_test_run_clear)
 void        pb_test_run_popbiff   (PbTestRun  *run,
                                    const char *input,
                                    ...) G_GNUC_NULL_TERMINATED;
+/* The same with the arguments in a NULL-terminated array. */
+void        pb_test_run_popbiffv  (PbTestRun          *run,
+                                   const char         *input,
+                                   const char * const *args);
 
 /* Makes @listener listen on a free port of 127.0.0.1 and returns it. It
  * never accepts: the kernel completes connections into its backlog and
