@@ -255,7 +255,19 @@ on_timer (gpointer user_data)
   if (self->deadline < 0)
     return G_SOURCE_CONTINUE;
   self->deadline = -1;
-  if (self->state == STATE_CONNECTING && self->connecting)
+  if (self->state == STATE_CONNECTING && self->connecting && self->connection != NULL &&
+      self->security == PB_POP3_SECURITY_TLS && self->tls_prepared)
+    /* TCP is up and the handshake got no answer: whatever listens there
+     * is stuck or does not speak TLS first (a plain POP3 server greets,
+     * and that fails the handshake at once). "Could not connect" would
+     * send the person looking at the network. */
+    error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
+                         _("The server %s accepted the connection but did not answer "
+                           "the start of TLS within %u seconds. Check the port and the "
+                           "security setting (port 995 is TLS, port 110 is STARTTLS or "
+                           "none)."),
+                         self->host, self->timeout);
+  else if (self->state == STATE_CONNECTING && self->connecting)
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
                          _("Could not connect to %s within %u seconds. Check the "
                            "host name, the port and your network connection."),
