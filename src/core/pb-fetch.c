@@ -674,6 +674,58 @@ error_loses_connection (const GError *error)
   return !error_is_disk (error);
 }
 
+/* The words of a -ERR to RETR, as the POP3 layer quotes them in its
+ * "refused the command (server said: …)" message; NULL for any other
+ * error. The format is the POP3 layer's own translatable string, so the
+ * words are found in every language. */
+static char *
+retr_refusal_server_words (const GError *error)
+{
+  g_autofree char *format = NULL;
+  const char *marker;
+  gsize prefix_len, suffix_len, len;
+
+  if (!g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER))
+    return NULL;
+  format = g_strdup_printf (_("The server refused the %s command (server said: %s)"),
+                            "RETR", "\x1f");
+  marker = strchr (format, '\x1f');
+  if (marker == NULL)
+    return NULL;
+  prefix_len = marker - format;
+  suffix_len = strlen (marker + 1);
+  len = strlen (error->message);
+  if (len < prefix_len + suffix_len ||
+      strncmp (error->message, format, prefix_len) != 0 ||
+      strcmp (error->message + len - suffix_len, marker + 1) != 0)
+    return NULL;
+  return g_strndup (error->message + prefix_len, len - prefix_len - suffix_len);
+}
+
+/* Another client (a phone, a webmail, a second Popbiff) deleted the message
+ * after this session listed it. POP3 has no response code for that, so
+ * the server's words tell: Dovecot says "Message N expunged.", RFC 1939's
+ * examples "no such message", others "deleted". A message that was never
+ * sent cannot have been saved, so the person is told that in plain words,
+ * with the server's own words kept at the end. */
+static GError *
+expunged_error_new (const GError *error)
+{
+  g_autofree char *said = retr_refusal_server_words (error);
+  g_autofree char *folded = NULL;
+
+  if (said == NULL)
+    return NULL;
+  folded = g_utf8_strdown (said, -1);
+  if (strstr (folded, "expunged") == NULL && strstr (folded, "no such message") == NULL &&
+      strstr (folded, "deleted") == NULL)
+    return NULL;
+  return g_error_new (error->domain, error->code,
+                      _("Not downloaded: another mail program deleted this message from "
+                        "the server while Popbiff was downloading, so nothing was saved "
+                        "for it (server said: %s)"), said);
+}
+
 static void
 set_fatal (PbFetch      *self,
            const GError *error)
@@ -1259,9 +1311,11 @@ on_retr (GObject      *source,
     }
   else
     {
+      g_autoptr(GError) expunged = expunged_error_new (error);
+
       if (error_is_disk (error) || error_loses_connection (error))
         set_fatal (self, error);
-      item_fail (item, error);
+      item_fail (item, expunged != NULL ? expunged : error);
     }
 
   advance (self);

@@ -247,6 +247,51 @@ test_retr_error_fails_one (Fixture       *fixture,
   g_assert_true (is_downloaded (fixture, "uid-three"));
 }
 
+/* Dovecot lets two sessions share a mailbox: a phone that deletes a message
+ * after this session listed it makes the RETR fail with "Message N
+ * expunged.". The person reads what happened in plain words, and the
+ * server's words stay at the end; an unrelated -ERR keeps its own words. */
+static void
+test_expunged_by_another_client (Fixture       *fixture,
+                                 gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+  const GError *expunged, *other;
+
+  expect_retr (server, 1);
+  pb_fake_server_expect (server, "RETR 2");
+  pb_fake_server_send (server, "-ERR Message 2 expunged.");
+  pb_fake_server_expect (server, "RETR 3");
+  pb_fake_server_send (server, "-ERR Cannot read the message file");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+
+  assert_landed (fetch, 0, 1);
+  expunged = result_at (fetch, 1)->error;
+  g_assert_error (expunged, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
+  g_assert_cmpstr (pb_error_kind (expunged), ==, "server");
+  g_assert_true (g_str_has_prefix (expunged->message,
+                                   "Not downloaded: another mail program deleted this message "
+                                   "from the server"));
+  g_assert_nonnull (strstr (expunged->message, "nothing was saved for it"));
+  g_assert_true (g_str_has_suffix (expunged->message, "(server said: Message 2 expunged.)"));
+  g_assert_null (result_at (fetch, 1)->path);
+
+  other = result_at (fetch, 2)->error;
+  g_assert_error (other, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
+  g_assert_cmpstr (other->message, ==,
+                   "The server refused the RETR command (server said: Cannot read the message file)");
+
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 1);
+  g_assert_cmpuint (count_files (fixture->tmp_dir), ==, 0);
+  g_assert_false (is_downloaded (fixture, "uid-two"));
+}
+
 static void
 test_drop_mid_retr (Fixture       *fixture,
                     gconstpointer  data)
@@ -869,6 +914,7 @@ main (int argc, char **argv)
   g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
 
   ADD ("/fetch/faults/retr-error-fails-one", test_retr_error_fails_one);
+  ADD ("/fetch/faults/expunged-by-another-client", test_expunged_by_another_client);
   ADD ("/fetch/faults/drop-mid-retr", test_drop_mid_retr);
   ADD ("/fetch/faults/stall-mid-retr", test_stall_mid_retr);
   ADD ("/fetch/faults/quit-dropped-after-dele", test_quit_dropped_after_dele);
