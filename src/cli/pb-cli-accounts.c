@@ -158,8 +158,9 @@ apply_settings (const Settings *s,
     }
   if (s->interval != NULL)
     {
-      if (!pb_cli_parse_uint (s->interval, 1, G_MAXUINT, &value))
-        return pb_cli_usage_error (command, _("The interval “%s” is not a whole number of minutes (1 or more)"), s->interval);
+      if (!pb_cli_parse_uint (s->interval, 1, PB_ACCOUNT_INTERVAL_MAX, &value))
+        return pb_cli_usage_error (command, _("The interval “%s” is not a whole number of minutes from 1 to %u"),
+                                   s->interval, (guint) PB_ACCOUNT_INTERVAL_MAX);
       pb_account_set_interval (account, value);
     }
   if (s->folder != NULL)
@@ -188,8 +189,9 @@ apply_settings (const Settings *s,
     pb_account_set_pin_sha256 (account, s->pin_sha256);  /* --pin-sha256 "" removes it */
   if (s->timeout != NULL)
     {
-      if (!pb_cli_parse_uint (s->timeout, 1, G_MAXUINT, &value))
-        return pb_cli_usage_error (command, _("The timeout “%s” is not a whole number of seconds (1 or more)"), s->timeout);
+      if (!pb_cli_parse_uint (s->timeout, 1, PB_ACCOUNT_TIMEOUT_MAX, &value))
+        return pb_cli_usage_error (command, _("The timeout “%s” is not a whole number of seconds from 1 to %u"),
+                                   s->timeout, (guint) PB_ACCOUNT_TIMEOUT_MAX);
       pb_account_set_timeout (account, value);
     }
   if (s->delete_after_download)

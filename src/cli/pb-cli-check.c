@@ -208,9 +208,10 @@ pb_cli_check (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   if (!pb_cli_parse_options (context, "check", &argc, &argv))
     return PB_EXIT_USAGE;
-  if (timeout_text != NULL && !pb_cli_parse_uint (timeout_text, 1, 24 * 3600, &timeout))
-    return pb_cli_usage_error ("check", _("--timeout takes a number of seconds from 1 to 86400, not “%s”."),
-                               timeout_text);
+  /* The same bounds as an account's own timeout: the override is one. */
+  if (timeout_text != NULL && !pb_cli_parse_uint (timeout_text, 1, PB_ACCOUNT_TIMEOUT_MAX, &timeout))
+    return pb_cli_usage_error ("check", _("--timeout takes a number of seconds from 1 to %u, not “%s”."),
+                               (guint) PB_ACCOUNT_TIMEOUT_MAX, timeout_text);
 
   store = pb_cli_load_store (&exit_code);
   if (store == NULL)

@@ -11,8 +11,8 @@
 
 /* An interval longer than a week or a timeout longer than an hour is a typo
  * (seconds for minutes, an extra zero), not a wish. */
-#define INTERVAL_MAX (7 * 24 * 60)
-#define TIMEOUT_MAX  3600
+#define INTERVAL_MAX PB_ACCOUNT_INTERVAL_MAX
+#define TIMEOUT_MAX  PB_ACCOUNT_TIMEOUT_MAX
 #define HOST_MAX     255
 
 struct _PbAccount

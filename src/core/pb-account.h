@@ -20,6 +20,10 @@ const char *pb_delivery_format_to_string   (PbDeliveryFormat format);
 gboolean    pb_delivery_format_from_string (const char *str, PbDeliveryFormat *out);
 
 #define PB_ACCOUNT_DEFAULT_INTERVAL 10  /* minutes */
+/* The largest interval and timeout an account takes; every place that
+ * accepts one (accounts add/edit, check --timeout, the editor) uses these. */
+#define PB_ACCOUNT_INTERVAL_MAX     (7 * 24 * 60)  /* minutes: a week */
+#define PB_ACCOUNT_TIMEOUT_MAX      3600           /* seconds: an hour */
 #define PB_ACCOUNT_NAME_MAX 64
 
 #define PB_TYPE_ACCOUNT (pb_account_get_type ())

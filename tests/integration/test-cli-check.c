@@ -284,6 +284,37 @@ test_check_timeout (void)
                    ==, "timeout");
 }
 
+/* check --timeout overrides an account's timeout, so it takes what an
+ * account takes: 1 to 3600 seconds, and both say so in the same words. */
+static void
+test_check_timeout_bounds (void)
+{
+  static const char * const refused[][9] = {
+    { "check", "--timeout", "3601", NULL },
+    { "check", "--timeout", "86400", NULL },
+    { "check", "--timeout", "0", NULL },
+    { "accounts", "add", "x", "--host", "h", "--user", "u", "--timeout", "3601" },
+    { "accounts", "add", "x", "--host", "h", "--user", "u", "--timeout", "0" },
+  };
+  g_auto(PbTestRun) largest = { 0 };
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_auto(PbTestRun) run = { 0 };
+
+      pb_test_run_popbiff (&run, NULL, refused[i][0], refused[i][1], refused[i][2], refused[i][3],
+                           refused[i][4], refused[i][5], refused[i][6], refused[i][7],
+                           refused[i][8], NULL);
+      g_assert_cmpint (run.status, ==, 2);
+      g_assert_cmpstr (run.out, ==, "");
+      g_assert_nonnull (strstr (run.err, "seconds from 1 to 3600"));
+    }
+
+  /* The largest one is taken (no accounts: nothing to wait for). */
+  pb_test_run_popbiff (&largest, NULL, "check", "--timeout", "3600", NULL);
+  g_assert_cmpint (largest.status, ==, 0);
+}
+
 static void
 test_bad_command_lines (void)
 {
@@ -645,6 +676,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/check/human-output", test_check_human_output);
   g_test_add_func ("/cli/check/many-states", test_check_many_states);
   g_test_add_func ("/cli/check/timeout", test_check_timeout);
+  g_test_add_func ("/cli/check/timeout-bounds", test_check_timeout_bounds);
   g_test_add_func ("/cli/check/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
   g_test_add_func ("/cli/check/all-disabled", test_all_disabled);
