@@ -23,34 +23,6 @@
 #include "pb-test-pop3-sync.h"
 #include "pb-test-util.h"
 
-static PbTestDovecot *shared_dovecot;
-static gboolean tried_to_start;
-
-/* The program's Dovecot, started by the first test that needs it; NULL
- * (and the test skipped, or failed in CI) when Dovecot or python3 is not
- * installed. */
-static PbTestDovecot *
-get_dovecot (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!tried_to_start)
-    {
-      tried_to_start = TRUE;
-      shared_dovecot = pb_test_dovecot_start_oauth2 (&error);
-      g_assert_no_error (error);
-      return shared_dovecot;
-    }
-  if (shared_dovecot == NULL)
-    {
-      g_autofree char *dovecot = pb_test_require_program ("dovecot");
-
-      if (dovecot != NULL)
-        g_free (pb_test_require_program ("python3"));
-    }
-  return shared_dovecot;
-}
-
 typedef struct {
   char *user;
   char *token;
@@ -137,7 +109,7 @@ static void
 test_good_token (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_auto(TokenUser) tu = { NULL, NULL };
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
@@ -166,7 +138,7 @@ test_good_token (gconstpointer data)
 static void
 test_default_token (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
   guint count = G_MAXUINT;
@@ -194,7 +166,7 @@ static void
 test_wrong_token (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_auto(TokenUser) tu = { NULL, NULL };
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
@@ -228,7 +200,7 @@ static void
 test_token_of_another_user (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_auto(TokenUser) tu = { NULL, NULL };
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
@@ -251,7 +223,7 @@ static void
 test_long_token (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_auto(TokenUser) tu = { NULL, NULL };
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
@@ -285,7 +257,7 @@ static void
 test_user_with_equals_sign (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *mechanism = NULL;
@@ -322,7 +294,7 @@ static void
 test_no_password_involved (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_auto(TokenUser) tu = { NULL, NULL };
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(PbPop3Client) plain = NULL;
@@ -424,7 +396,7 @@ static void
 test_cli_probe (gconstpointer data)
 {
   const BearerCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_auto(TokenUser) tu = { NULL, NULL };
   g_autoptr(JsonObject) good = NULL;
   g_autoptr(JsonObject) wrong = NULL;
@@ -458,7 +430,7 @@ test_cli_probe (gconstpointer data)
 static void
 test_password_still_works (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared_oauth2 ();
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -509,6 +481,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/pop3/dovecot-oauth2/password-still-works", test_password_still_works);
 
   status = g_test_run ();
-  pb_test_dovecot_stop (shared_dovecot);
+  pb_test_dovecot_stop_shared ();
   return status;
 }

@@ -16,28 +16,6 @@
 #include "pb-test-pop3-sync.h"
 #include "pb-test-util.h"
 
-static PbTestDovecot *shared_dovecot;
-static gboolean tried_to_start;
-
-/* The program's Dovecot, started by the first test that needs it; NULL
- * (and the test skipped, or failed in CI) when Dovecot is not installed. */
-static PbTestDovecot *
-get_dovecot (void)
-{
-  g_autoptr(GError) error = NULL;
-
-  if (!tried_to_start)
-    {
-      tried_to_start = TRUE;
-      shared_dovecot = pb_test_dovecot_start (&error);
-      g_assert_no_error (error);
-      return shared_dovecot;
-    }
-  if (shared_dovecot == NULL)
-    g_free (pb_test_require_program ("dovecot"));
-  return shared_dovecot;
-}
-
 /* A user with an empty mailbox of its own. */
 static char *
 fresh_user (PbTestDovecot *d)
@@ -92,12 +70,26 @@ assert_bytes_equal (GBytes *got,
                    g_bytes_get_data (want, NULL), g_bytes_get_size (want));
 }
 
+/* The harness: every test of this program talks to one server. */
+static void
+test_shared_server (void)
+{
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
+
+  if (d == NULL)
+    return;
+
+  g_assert_true (pb_test_dovecot_get_shared () == d);
+  g_assert_cmpuint (pb_test_dovecot_get_tls_port (d), >, 0);
+  g_assert_true (g_file_test (pb_test_dovecot_get_ca_file (d), G_FILE_TEST_IS_REGULAR));
+}
+
 /* Security modes */
 
 static void
 test_security_tls (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autoptr(PbPop3Client) client = NULL;
   const PbPop3TlsInfo *info;
 
@@ -122,7 +114,7 @@ test_security_tls (void)
 static void
 test_security_starttls (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autoptr(PbPop3Client) client = NULL;
   const PbPop3TlsInfo *info;
 
@@ -141,7 +133,7 @@ test_security_starttls (void)
 static void
 test_security_none (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autoptr(PbPop3Client) client = NULL;
   guint count = G_MAXUINT;
   guint64 size;
@@ -162,7 +154,7 @@ test_security_none (void)
 static void
 test_certificate_unknown_ca (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
   const PbPop3TlsInfo *info;
@@ -184,7 +176,7 @@ test_certificate_unknown_ca (void)
 static void
 test_certificate_pinned (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *pin = NULL;
@@ -215,7 +207,7 @@ static void
 test_auth (gconstpointer data)
 {
   const AuthCase *c = data;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
   guint count;
@@ -236,7 +228,7 @@ test_auth (gconstpointer data)
 static void
 test_auth_wrong_password (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   static const PbPop3AuthMethod methods[] = {
     PB_POP3_AUTH_AUTO, PB_POP3_AUTH_USER, PB_POP3_AUTH_PLAIN, PB_POP3_AUTH_CRAM_MD5,
   };
@@ -264,7 +256,7 @@ test_auth_wrong_password (void)
 static void
 test_mailbox_awkward (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autofree char *user = NULL;
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GPtrArray) files = NULL;
@@ -357,7 +349,7 @@ static void
 test_mailbox_pipelined (void)
 {
   const guint n = 60;
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autofree char *user = NULL;
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GPtrArray) files = NULL;
@@ -425,7 +417,7 @@ deliver_three (PbTestDovecot *d)
 static void
 test_dele_then_quit_removes (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autofree char *user = NULL;
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GPtrArray) before = NULL;
@@ -458,7 +450,7 @@ test_dele_then_quit_removes (void)
 static void
 test_dele_then_drop_keeps (void)
 {
-  PbTestDovecot *d = get_dovecot ();
+  PbTestDovecot *d = pb_test_dovecot_get_shared ();
   g_autofree char *user = NULL;
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(PbPop3Client) again = NULL;
@@ -514,6 +506,7 @@ main (int argc, char *argv[])
 
   pb_test_init (&argc, &argv);
 
+  g_test_add_func ("/pop3/dovecot/shared-server", test_shared_server);
   g_test_add_func ("/pop3/dovecot/security/tls", test_security_tls);
   g_test_add_func ("/pop3/dovecot/security/starttls", test_security_starttls);
   g_test_add_func ("/pop3/dovecot/security/none", test_security_none);
@@ -533,6 +526,6 @@ main (int argc, char *argv[])
   g_test_add_func ("/pop3/dovecot/dele/drop-keeps", test_dele_then_drop_keeps);
 
   status = g_test_run ();
-  pb_test_dovecot_stop (shared_dovecot);
+  pb_test_dovecot_stop_shared ();
   return status;
 }

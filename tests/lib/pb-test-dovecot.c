@@ -832,6 +832,48 @@ pb_test_dovecot_start_oauth2 (GError **error)
   return start_in_temporary_dir (PB_TEST_DOVECOT_PROCESSES_DEFAULT, TRUE, error);
 }
 
+static PbTestDovecot *shared_dovecot;
+static gboolean shared_is_oauth2;
+
+static PbTestDovecot *
+get_shared (gboolean oauth2)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (shared_dovecot != NULL)
+    {
+      /* One kind per program: tests that need both are two programs. */
+      g_assert_cmpint (shared_is_oauth2, ==, oauth2);
+      return shared_dovecot;
+    }
+
+  /* Never started, or skipped for a missing program: trying again costs
+   * a PATH lookup and skips this test the same way. */
+  shared_dovecot = oauth2 ? pb_test_dovecot_start_oauth2 (&error)
+                          : pb_test_dovecot_start (&error);
+  g_assert_no_error (error);
+  shared_is_oauth2 = oauth2;
+  return shared_dovecot;
+}
+
+PbTestDovecot *
+pb_test_dovecot_get_shared (void)
+{
+  return get_shared (FALSE);
+}
+
+PbTestDovecot *
+pb_test_dovecot_get_shared_oauth2 (void)
+{
+  return get_shared (TRUE);
+}
+
+void
+pb_test_dovecot_stop_shared (void)
+{
+  g_clear_pointer (&shared_dovecot, pb_test_dovecot_stop);
+}
+
 PbTestDovecot *
 pb_test_dovecot_start_detached (const char *dir,
                                 GError    **error)

@@ -71,6 +71,18 @@ PbTestDovecot *pb_test_dovecot_start_with    (PbTestDovecotProcesses   processes
  * Skipped (NULL, @error unset) if python3 is not installed either. */
 PbTestDovecot *pb_test_dovecot_start_oauth2  (GError **error);
 
+/* One Dovecot for a whole test program, for programs whose tests only
+ * read its mailboxes or get users of their own: the first test that asks
+ * starts it (pb_test_dovecot_start(), or pb_test_dovecot_start_oauth2()
+ * for the _oauth2 variant), later ones get the same server, and main()
+ * stops it with pb_test_dovecot_stop_shared() after g_test_run(). NULL when
+ * a program it needs is missing: then every test that asks is skipped (or
+ * fails with PB_TEST_REQUIRE_ALL), not only the first. Failing to start
+ * fails the test that asked. Owned by the library: do not stop it. */
+PbTestDovecot *pb_test_dovecot_get_shared        (void);
+PbTestDovecot *pb_test_dovecot_get_shared_oauth2 (void);
+void           pb_test_dovecot_stop_shared       (void);
+
 /* Stops the server and removes its directory (kept, and its path printed,
  * if the test failed, so the log and Maildirs can be read). Safe on NULL. */
 void           pb_test_dovecot_stop          (PbTestDovecot *self);
