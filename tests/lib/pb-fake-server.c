@@ -50,6 +50,7 @@ struct _PbFakeServer {
   gboolean         implicit_tls;
   GPtrArray       *steps;
   gboolean         started;    /* a connection was accepted */
+  guint            connections; /* under lock: every one accepted, played or not */
   /* Every blocking call of the worker takes it; free cancels it. */
   GCancellable    *cancellable;
 
@@ -468,6 +469,7 @@ on_run (GThreadedSocketService *service,
   guint i = 0;
 
   g_mutex_lock (&server->lock);
+  server->connections++;
   /* One connection per script, others are closed; and none once the
    * server is being freed. */
   if (server->started || g_cancellable_is_cancelled (server->cancellable))
@@ -845,4 +847,15 @@ pb_fake_server_received_prefix (PbFakeServer *server,
     }
   g_mutex_unlock (&server->lock);
   return found;
+}
+
+guint
+pb_fake_server_get_connections (PbFakeServer *server)
+{
+  guint connections;
+
+  g_mutex_lock (&server->lock);
+  connections = server->connections;
+  g_mutex_unlock (&server->lock);
+  return connections;
 }

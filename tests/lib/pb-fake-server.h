@@ -107,6 +107,10 @@ const char * const *pb_fake_server_get_received (PbFakeServer *server);
 gboolean      pb_fake_server_received_prefix (PbFakeServer *server,
                                               const char   *prefix);
 
+/* How many connections the server accepted so far, the one that played
+ * the script and those closed at once after it. */
+guint         pb_fake_server_get_connections (PbFakeServer *server);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (PbFakeServer, pb_fake_server_free)
 
 G_END_DECLS
