@@ -159,6 +159,19 @@ pb_account_info_set_result (PbAccountInfo *self,
 }
 
 void
+pb_account_info_set_messages (PbAccountInfo *self,
+                              GPtrArray     *new_messages)
+{
+  g_return_if_fail (PB_IS_ACCOUNT_INFO (self));
+  g_return_if_fail (new_messages != NULL);
+
+  g_ptr_array_set_size (self->messages, 0);
+  for (guint i = 0; i < new_messages->len; i++)
+    g_ptr_array_add (self->messages, g_object_ref (g_ptr_array_index (new_messages, i)));
+  emit_changed (self);
+}
+
+void
 pb_account_info_set_error (PbAccountInfo *self,
                              gint64           when,
                              const GError    *error)

@@ -46,6 +46,10 @@ void             pb_account_info_set_result     (PbAccountInfo *self,
                                                    gint64           when,
                                                    guint            total,
                                                    GPtrArray       *new_messages);
+/* The new messages as the state on disk has them now (another program
+ * dismissed or downloaded some): replaces the list, and nothing else. */
+void             pb_account_info_set_messages   (PbAccountInfo *self,
+                                                   GPtrArray       *new_messages);
 /* A failed check; the previous counts stay (they are still the best guess). */
 void             pb_account_info_set_error      (PbAccountInfo *self,
                                                    gint64           when,

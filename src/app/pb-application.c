@@ -20,6 +20,7 @@
 #include "core/pb-check.h"
 #include "core/pb-core-error.h"
 #include "core/pb-demo-server.h"
+#include "core/pb-disk-watch.h"
 #include "core/pb-fetch.h"
 #include "core/pb-scheduler.h"
 #include "core/pb-secrets.h"
@@ -40,8 +41,8 @@ struct _PbApplication
   PbTray         *tray;           /* owned */
   PbAccountStore *store;          /* owned */
   PbScheduler    *scheduler;      /* owned */
+  PbDiskWatch    *disk_watch;     /* owned: what `popbiff accounts|dismiss|fetch` change */
   GHashTable     *error_notified; /* account name -> error kind announced */
-  GHashTable     *unsummarized;   /* account name -> new messages still without headers */
   gboolean        saving_errors;  /* error_notified is being written */
   gboolean        save_errors_again;
   PbDemoServer   *demo_server;    /* owned, --demo only */
@@ -149,8 +150,9 @@ item_from_record (const char            *account_name,
                               record->size);
 }
 
-/* The new messages a state already knows (from checks of earlier runs),
- * newest first: the window shows them before the first check ends. */
+/* The new messages a state knows, newest first, as a check lists them:
+ * at start (from checks of earlier runs), the window shows them before
+ * the first check ends; and after another program changed the state. */
 static GPtrArray *
 items_from_state (const char *account_name,
                   PbState    *state)
@@ -162,7 +164,7 @@ items_from_state (const char *account_name,
     {
       PbMessageRecord *record = g_ptr_array_index (records, i - 1);
 
-      if (pb_message_record_is_new (record) && (record->flags & PB_MESSAGE_SUMMARIZED))
+      if (pb_message_record_is_new (record))
         g_ptr_array_add (items, item_from_record (account_name, record));
     }
   return items;
@@ -454,54 +456,6 @@ schedule_trim (PbApplication *self)
     self->trim_id = g_idle_add_full (G_PRIORITY_LOW, trim_memory, self, NULL);
 }
 
-typedef struct {
-  PbApplication *self;  /* owned */
-  char          *name;
-} CheckAgain;
-
-static gboolean
-check_again (gpointer user_data)
-{
-  CheckAgain *again = user_data;
-
-  pb_application_check (again->self, again->name);
-  g_object_unref (again->self);
-  g_free (again->name);
-  g_free (again);
-  return G_SOURCE_REMOVE;
-}
-
-/* A check fetches the headers of at most PB_CHECK_DEFAULT_MAX_TOPS new
- * messages, newest first: after the first check of a big mailbox the rest
- * were listed as "(unknown sender)", "(no subject)" until the scheduled
- * checks filled them in, 200 every 10 minutes. Check again at once while
- * that leaves fewer without headers; a server whose TOP keeps failing for
- * some message makes no progress, which ends it. Not on a server that
- * asks for a delay between logins (CAPA LOGIN-DELAY): it would refuse the
- * next one, and the scheduler already spaces the checks as asked. */
-static void
-fill_in_headers (PbApplication *self,
-                 const char    *name,
-                 PbCheckResult *result)
-{
-  guint left = pb_check_result_get_unsummarized (result);
-  gpointer before = NULL;
-  gboolean known = g_hash_table_lookup_extended (self->unsummarized, name, NULL, &before);
-  CheckAgain *again;
-
-  if (left == 0 || pb_check_result_get_login_delay (result) > 0 ||
-      (known && left >= GPOINTER_TO_UINT (before)))
-    {
-      g_hash_table_remove (self->unsummarized, name);
-      return;
-    }
-  g_hash_table_replace (self->unsummarized, g_strdup (name), GUINT_TO_POINTER (left));
-  again = g_new0 (CheckAgain, 1);
-  again->self = g_object_ref (self);
-  again->name = g_strdup (name);
-  g_idle_add (check_again, again);
-}
-
 static void
 on_check_finished (PbApplication *self,
                    PbAccount     *account,
@@ -532,7 +486,6 @@ on_check_finished (PbApplication *self,
           save_notified_errors (self);
         }
       announce (self, result);
-      fill_in_headers (self, name, result);
       return;
     }
 
@@ -549,6 +502,38 @@ static void
 on_store_changed (PbApplication *self)
 {
   resync_accounts (self);
+}
+
+static void
+on_store_account_removed (PbApplication *self,
+                          PbAccount     *account)
+{
+  g_autofree char *id = g_strdup_printf ("error-%s", pb_account_get_name (account));
+
+  /* Removed here or by `popbiff accounts remove`: an account added again
+   * under this name starts afresh, and its old error is no news. */
+  if (g_hash_table_remove (self->error_notified, pb_account_get_name (account)))
+    {
+      g_application_withdraw_notification (G_APPLICATION (self), id);
+      save_notified_errors (self);
+    }
+  resync_accounts (self);
+}
+
+/* `popbiff dismiss` or `popbiff fetch` in a terminal: the count and the
+ * list follow at once, not at the next check. */
+static void
+on_state_changed_on_disk (PbApplication *self,
+                          const char    *name,
+                          PbState       *state)
+{
+  PbAccountInfo *info = pb_application_lookup_info (self, name);
+  g_autoptr(GPtrArray) items = NULL;
+
+  if (info == NULL)
+    return;
+  items = items_from_state (name, state);
+  pb_account_info_set_messages (info, items);
 }
 
 /* --- jobs -------------------------------------------------------------- */
@@ -1075,10 +1060,6 @@ on_remove_confirmed (GtkDialog *dialog,
         {
           pb_scheduler_remove_account (self->scheduler, name);
           pb_secrets_clear_async (name, NULL, on_secret_cleared, NULL);
-          /* An account added again under this name starts afresh. */
-          if (g_hash_table_remove (self->error_notified, name))
-            save_notified_errors (self);
-          resync_accounts (self);
         }
       else
         show_error (self, _("The account could not be removed"), error->message);
@@ -1442,12 +1423,19 @@ setup_engine (PbApplication *self)
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store, "account-added", G_CALLBACK (on_store_changed),
                            self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->store, "account-removed", G_CALLBACK (on_store_changed),
+  g_signal_connect_object (self->store, "account-removed", G_CALLBACK (on_store_account_removed),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store, "account-changed", G_CALLBACK (on_store_changed),
                            self, G_CONNECT_SWAPPED);
   pb_scheduler_watch_store (self->scheduler, self->store);
   resync_accounts (self);
+  /* The demo's files are its own; nobody else writes them. */
+  if (!self->demo)
+    {
+      self->disk_watch = pb_disk_watch_new (self->store, self->scheduler);
+      g_signal_connect_object (self->disk_watch, "state-changed",
+                               G_CALLBACK (on_state_changed_on_disk), self, G_CONNECT_SWAPPED);
+    }
   pb_scheduler_start (self->scheduler);
 }
 
@@ -1550,6 +1538,7 @@ pb_application_shutdown (GApplication *application)
 {
   PbApplication *self = PB_APPLICATION (application);
 
+  g_clear_object (&self->disk_watch);
   if (self->scheduler != NULL)
     pb_scheduler_stop (self->scheduler);
   g_clear_handle_id (&self->demo_timer, g_source_remove);
@@ -1613,6 +1602,7 @@ pb_application_dispose (GObject *object)
   PbApplication *self = PB_APPLICATION (object);
 
   g_clear_object (&self->tray);
+  g_clear_object (&self->disk_watch);
   g_clear_object (&self->scheduler);
   g_clear_object (&self->store);
   g_clear_object (&self->demo_server);
@@ -1633,7 +1623,6 @@ pb_application_finalize (GObject *object)
     memset (self->demo_password, 0, strlen (self->demo_password));
   g_free (self->demo_password);
   g_hash_table_unref (self->error_notified);
-  g_hash_table_unref (self->unsummarized);
 
   G_OBJECT_CLASS (pb_application_parent_class)->finalize (object);
 }
@@ -1673,7 +1662,6 @@ pb_application_init (PbApplication *self)
 {
   self->accounts = g_list_store_new (PB_TYPE_ACCOUNT_INFO);
   self->error_notified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
-  self->unsummarized = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("A mail notifier for POP3 mailboxes. "

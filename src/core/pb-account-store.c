@@ -684,6 +684,13 @@ save_locked (PbAccountStore  *self,
   return TRUE;
 }
 
+gboolean
+pb_account_store_changed_on_disk (PbAccountStore *self)
+{
+  g_return_val_if_fail (PB_IS_ACCOUNT_STORE (self), FALSE);
+  return changed_on_disk (self);
+}
+
 GPtrArray *
 pb_account_store_get_accounts (PbAccountStore *self)
 {

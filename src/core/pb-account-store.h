@@ -28,6 +28,10 @@ gboolean        pb_account_store_load       (PbAccountStore *self, GError **erro
  * lock held elsewhere for over a few seconds is PB_CORE_ERROR_DISK. */
 gboolean        pb_account_store_save       (PbAccountStore *self, GError **error);
 
+/* Whether the file's bytes differ from what this store last read or
+ * wrote: another program saved it since (a reload would take that in). */
+gboolean        pb_account_store_changed_on_disk (PbAccountStore *self);
+
 /* The valid accounts, sorted by name. (element-type PbAccount) (transfer none) */
 GPtrArray      *pb_account_store_get_accounts    (PbAccountStore *self);
 /* Errors of groups that did not load, one GError per bad account. (transfer none) */

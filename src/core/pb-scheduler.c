@@ -33,6 +33,12 @@ typedef struct {
   gint64           due;           /* clock ms of the planned check, -1 if none */
   guint            failures;      /* consecutive, for the backoff */
   gint             login_delay;   /* CAPA LOGIN-DELAY, seconds, -1 if none */
+  guint            unsummarized;  /* new messages the last check left without
+                                   * headers while filling them in, 0 if none */
+  PbAccount       *settings;      /* owned: a copy of the account as last
+                                   * scheduled, to tell a real edit from a
+                                   * store reload that changed nothing */
+  char            *state_path;    /* the state file, known once loaded */
   gboolean         again;         /* a check was asked for while one ran */
 } Entry;
 
@@ -137,6 +143,8 @@ entry_free (Entry *entry)
     g_cancellable_cancel (entry->cancellable);
   g_clear_object (&entry->cancellable);
   g_clear_object (&entry->account);
+  g_clear_object (&entry->settings);
+  g_free (entry->state_path);
   g_clear_weak_pointer (&entry->state);
   g_clear_object (&entry->state_ref);
   g_clear_object (&entry->last_result);
@@ -320,6 +328,31 @@ run_data_free (RunData *data)
   g_free (data);
 }
 
+/* A check fetches the headers of at most PB_CHECK_DEFAULT_MAX_TOPS new
+ * messages, newest first: after the first check of a big mailbox the rest
+ * would be listed as "(unknown sender)", "(no subject)" until the timed
+ * checks filled them in, 200 every 10 minutes. So the account is checked
+ * again at once while that leaves fewer without headers; a server whose
+ * TOP keeps failing for some message makes no progress, which ends it.
+ * Not on a server that asks for a delay between logins (CAPA LOGIN-DELAY,
+ * RFC 2449 section 6.8): it would refuse the next login, and the interval
+ * already keeps to its delay. */
+static gboolean
+fills_in_headers (Entry         *entry,
+                  PbCheckResult *result)
+{
+  guint left = pb_check_result_get_unsummarized (result);
+  gboolean progress = left > 0 && (entry->unsummarized == 0 || left < entry->unsummarized);
+
+  if (!progress || pb_check_result_get_login_delay (result) > 0)
+    {
+      entry->unsummarized = 0;
+      return FALSE;
+    }
+  entry->unsummarized = left;
+  return TRUE;
+}
+
 static void
 apply_result (Entry         *entry,
               PbCheckResult *result)
@@ -337,7 +370,10 @@ apply_result (Entry         *entry,
       entry->failures = 0;
       entry->login_delay = pb_check_result_get_login_delay (result);
       entry_set_status (entry, PB_ACCOUNT_STATUS_OK, NULL);
-      entry_schedule_in (entry, jittered (self, interval_ms (entry)));
+      if (fills_in_headers (entry, result))
+        entry_schedule_in (entry, 0);
+      else
+        entry_schedule_in (entry, jittered (self, interval_ms (entry)));
     }
   else if (g_str_equal (pb_error_kind (error), "auth"))
     {
@@ -351,6 +387,7 @@ apply_result (Entry         *entry,
         message = g_strdup_printf (_("%s Checking is paused until you edit the account."),
                                    error->message);
       entry->failures = 0;
+      entry->unsummarized = 0;
       entry_set_status (entry, PB_ACCOUNT_STATUS_AUTH_STOPPED, message);
       entry_cancel_timer (entry);
     }
@@ -360,6 +397,7 @@ apply_result (Entry         *entry,
       gint retry_after = pb_check_result_get_retry_after (result);
 
       entry->failures++;
+      entry->unsummarized = 0;
       entry_set_status (entry, PB_ACCOUNT_STATUS_ERROR, error->message);
       delay = backoff_ms (entry);
       /* [LOGIN-DELAY n]: the server refuses us until then anyway. */
@@ -389,6 +427,7 @@ on_check_done (GObject      *source,
   PbScheduler *self = data->scheduler;
   g_autoptr(PbCheckResult) result = self->finish (async_result);
   g_autoptr(PbAccount) account = NULL;
+  g_autoptr(GError) refresh_error = NULL;
   const GError *error;
   Entry *entry;
 
@@ -418,7 +457,14 @@ on_check_done (GObject      *source,
       return;
     }
 
-  remember_state_file (entry);  /* the check saved it */
+  /* Whatever another process saved while the check ran (a `popbiff
+   * dismiss`) is taken in now: the check saves only when it changed
+   * something, and remembering the file without this would take that
+   * change for ours. Costs nothing when the check's save is the latest. */
+  if (!pb_state_refresh (entry->state, &refresh_error))
+    g_debug ("State of account %s: %s", pb_account_get_name (entry->account),
+             refresh_error->message);
+  remember_state_file (entry);
   apply_result (entry, result);
 
   /* bench/applet-idle.sh times the first check by this line. */
@@ -443,7 +489,7 @@ on_check_done (GObject      *source,
 static void
 remember_state_file (Entry *entry)
 {
-  if (stat (pb_state_get_path (entry->state), &entry->state_file) != 0)
+  if (stat (entry->state_path, &entry->state_file) != 0)
     memset (&entry->state_file, 0, sizeof entry->state_file);
 }
 
@@ -452,7 +498,9 @@ state_file_changed (Entry *entry)
 {
   struct stat now;
 
-  if (stat (pb_state_get_path (entry->state), &now) != 0)
+  if (entry->state_path == NULL)
+    return TRUE;  /* never loaded */
+  if (stat (entry->state_path, &now) != 0)
     memset (&now, 0, sizeof now);
   return now.st_ino != entry->state_file.st_ino ||
          now.st_size != entry->state_file.st_size ||
@@ -475,6 +523,8 @@ ensure_state (Entry *entry)
 
       g_set_weak_pointer (&entry->state, state);
       g_set_object (&entry->state_ref, state);
+      if (entry->state_path == NULL)
+        entry->state_path = g_strdup (pb_state_get_path (state));
     }
   else
     g_set_object (&entry->state_ref, entry->state);
@@ -692,6 +742,7 @@ pb_scheduler_add_account (PbScheduler *self,
   entry = g_new0 (Entry, 1);
   entry->scheduler = self;
   entry->account = g_object_ref (account);
+  entry->settings = pb_account_copy (account);
   entry->due = -1;
   entry->login_delay = -1;
   entry->status = pb_account_get_enabled (account) ? PB_ACCOUNT_STATUS_IDLE
@@ -719,9 +770,12 @@ pb_scheduler_update_account (PbScheduler *self,
     }
 
   g_set_object (&entry->account, account);
+  g_clear_object (&entry->settings);
+  entry->settings = pb_account_copy (account);
   /* An edit is the person's answer to whatever went wrong: start over. */
   entry->failures = 0;
   entry->login_delay = -1;
+  entry->unsummarized = 0;
   if (!pb_account_get_enabled (account))
     entry_set_status (entry, PB_ACCOUNT_STATUS_DISABLED, NULL);
   else if (entry->status == PB_ACCOUNT_STATUS_DISABLED ||
@@ -764,11 +818,42 @@ on_store_account_removed (PbAccountStore *store,
   pb_scheduler_remove_account (self, pb_account_get_name (account));
 }
 
+/* Whether the two hold the same settings (the name aside). */
+static gboolean
+same_settings (PbAccount *a,
+               PbAccount *b)
+{
+  return g_strcmp0 (pb_account_get_host (a), pb_account_get_host (b)) == 0 &&
+         pb_account_get_port (a) == pb_account_get_port (b) &&
+         pb_account_get_security (a) == pb_account_get_security (b) &&
+         g_strcmp0 (pb_account_get_user (a), pb_account_get_user (b)) == 0 &&
+         pb_account_get_auth (a) == pb_account_get_auth (b) &&
+         pb_account_get_interval (a) == pb_account_get_interval (b) &&
+         g_strcmp0 (pb_account_get_folder (a), pb_account_get_folder (b)) == 0 &&
+         pb_account_get_format (a) == pb_account_get_format (b) &&
+         pb_account_get_delete_after_download (a) == pb_account_get_delete_after_download (b) &&
+         g_strcmp0 (pb_account_get_ca_file (a), pb_account_get_ca_file (b)) == 0 &&
+         g_strcmp0 (pb_account_get_pin_sha256 (a), pb_account_get_pin_sha256 (b)) == 0 &&
+         pb_account_get_timeout (a) == pb_account_get_timeout (b) &&
+         pb_account_get_enabled (a) == pb_account_get_enabled (b);
+}
+
+/* A store reloaded from disk (another program changed accounts.conf)
+ * signals every account it kept as changed; only a real change is an
+ * edit, or adding one account would check all of them again and forget
+ * every backoff and login delay. */
 static void
 on_store_account_changed (PbAccountStore *store,
                           PbAccount      *account,
                           PbScheduler    *self)
 {
+  Entry *entry = lookup_entry (self, pb_account_get_name (account));
+
+  if (entry != NULL && same_settings (entry->settings, account))
+    {
+      g_set_object (&entry->account, account);
+      return;
+    }
   pb_scheduler_update_account (self, account);
 }
 
@@ -945,6 +1030,29 @@ pb_scheduler_ref_state (PbScheduler *self,
     return NULL;
   ensure_state (entry);
   return g_object_ref (entry->state);
+}
+
+PbState *
+pb_scheduler_load_changed_state (PbScheduler *self,
+                                 const char  *name)
+{
+  Entry *entry = lookup_entry (self, name);
+  g_autoptr(PbState) state = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (entry == NULL || entry_is_checking (entry) || !state_file_changed (entry))
+    return NULL;
+  /* A copy, not the shared object: a download may be using that one, and
+   * it is loaded again before its next use anyway (ensure_state). */
+  state = pb_state_new (pb_account_get_name (entry->account), entry->state_path);
+  if (!pb_state_load (state, &error) && pb_state_get_read_error (state) != NULL)
+    {
+      /* Empty only because unreadable (half a rename away?): showing it
+       * would say there is no new mail. */
+      g_debug ("State of account %s: %s", name, error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&state);
 }
 
 gint64

@@ -28,6 +28,14 @@
  * (another process, such as `popbiff dismiss`, wrote it); records are
  * therefore only valid until the next "check-started".
  *
+ * A check that leaves new messages without headers (a check fetches at
+ * most PB_CHECK_DEFAULT_MAX_TOPS) is followed by another at once, as long
+ * as each leaves fewer, except on a server that announced LOGIN-DELAY.
+ *
+ * Following a store (pb_scheduler_watch_store), an account the store
+ * signals as changed with the same settings as before (a reload of
+ * accounts.conf after another program changed it) is left as it is.
+ *
  * It never prints: results go out through signals:
  *   "check-started"          (PbAccount *account)
  *   "check-finished"         (PbAccount *account, PbCheckResult *result)
@@ -119,6 +127,15 @@ PbState        *pb_scheduler_ref_state       (PbScheduler *self, const char *nam
  * account is scheduled. For callers that keep the pointer; prefer
  * pb_scheduler_ref_state(). */
 PbState        *pb_scheduler_get_state       (PbScheduler *self, const char *name);
+/* (transfer full) A copy of the account's state as its file is now, for
+ * showing, when that file changed on disk since this scheduler last
+ * loaded or saved it: another process (`popbiff dismiss`, `popbiff
+ * fetch`) wrote it. NULL when the file is as the scheduler left it (its
+ * own write), for an unknown account, when the file cannot be read, and
+ * while a check runs (the check's save merges the file in: ask
+ * pb_scheduler_ref_state() after "check-finished"). The scheduler's own
+ * object is loaded again before its next use. */
+PbState        *pb_scheduler_load_changed_state (PbScheduler *self, const char *name);
 /* Seconds until the next timed check, -1 when none is planned. */
 gint64          pb_scheduler_get_next_check  (PbScheduler *self, const char *name);
 gboolean        pb_scheduler_is_checking     (PbScheduler *self, const char *name);

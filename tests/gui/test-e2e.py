@@ -375,6 +375,39 @@ def test_count_drops(s):
              lambda: "2" in item_property(item, "Title"), timeout=30)
 
 
+def test_cli_dismiss_followed(s):
+    # `popbiff dismiss` in a terminal while the applet runs: the list and
+    # the icon follow at once, not at the next check (10 minutes away).
+    listed = json.loads(subprocess.run([s.popbiff, "list", "e2e", "--json"], check=True,
+                                       capture_output=True, text=True, timeout=60).stdout)
+    left = [m for m in MESSAGES if m[3] not in PICKED]
+    gone, kept = left[0], left[1]
+    uidl = [m["uidl"] for m in listed if m["subject"] == gone[3]]
+    check(len(uidl) == 1, "popbiff list shows no one message %r: %r" % (gone[3], listed))
+    subprocess.run([s.popbiff, "dismiss", "e2e", uidl[0]], check=True, timeout=60)
+    wait_for("the list to keep only %r" % kept[3],
+             lambda: rows(s) == [(kept[1], kept[3])], timeout=30)
+    item = registered_item(s)
+    wait_for("the icon to say 1 new message",
+             lambda: "1" in item_property(item, "Title"), timeout=30)
+
+
+def test_cli_accounts_followed(s):
+    # `popbiff accounts add` and `remove` in a terminal: the window's
+    # accounts follow without a restart. Disabled, so it is never checked.
+    d = s.dovecot
+    subprocess.run([s.popbiff, "accounts", "add", "second",
+                    "--host", d["PB_DOVECOT_HOST"], "--port", d["PB_DOVECOT_PORT"],
+                    "--security", "starttls", "--user", "nobody", "--disable"],
+                   check=True, timeout=60)
+    wait_for("the account “second” in the window",
+             lambda: any("second" in name for name in account_row_names(s)), timeout=30)
+    subprocess.run([s.popbiff, "accounts", "remove", "second"], check=True, timeout=60)
+    wait_for("the account “second” gone from the window",
+             lambda: not any("second" in name for name in account_row_names(s)), timeout=30)
+    check(any("e2e" in name for name in account_row_names(s)), "the account e2e went too")
+
+
 def test_xembed_fallback(s):
     # No watcher any more: Popbiff falls back to an XEmbed icon in trayer.
     s.watcher.terminate()
@@ -383,6 +416,9 @@ def test_xembed_fallback(s):
 
 
 BIG = 3000
+# New before the big delivery: of the four, two were downloaded and one
+# dismissed from the command line.
+LEFT = 1
 
 
 def result_text(bar):
@@ -415,7 +451,8 @@ def test_cancel_big_download(s):
                    stdout=subprocess.DEVNULL)
     click_center(check_now)
     itable = table.queryTable()
-    wait_for("%d new messages listed" % (BIG + 2), lambda: itable.nRows == BIG + 2, timeout=120)
+    wait_for("%d new messages listed" % (BIG + LEFT), lambda: itable.nRows == BIG + LEFT,
+             timeout=120)
     # A check fetches the headers of the newest 200 only; the rest (listed
     # last, with no date) fill in by checks right after, not 200 every
     # 10 minutes.
@@ -425,7 +462,7 @@ def test_cancel_big_download(s):
     click_center(first_cell(table, itable))
     from dogtail import rawinput
     rawinput.keyCombo("<Control>a")
-    wait_for("all messages selected", lambda: itable.nSelectedRows == BIG + 2, timeout=60)
+    wait_for("all messages selected", lambda: itable.nSelectedRows == BIG + LEFT, timeout=60)
     click_center(download)
     # On a fast machine the download may end before Cancel can be pressed;
     # the checks below hold either way.
@@ -447,7 +484,7 @@ def test_cancel_big_download(s):
     # machine the download can end before Cancel is pressed, and then
     # nothing is left to mark.
     wait_for("the saved messages gone from the list",
-             lambda: itable.nRows == BIG + 2 - saved, timeout=60)
+             lambda: itable.nRows == BIG + LEFT - saved, timeout=60)
     if itable.nRows:
         click_center(first_cell(table, itable))
         rawinput.keyCombo("<Control>a")
@@ -534,6 +571,8 @@ STEPS = [
     ("/app/e2e/appindicator-registers", test_appindicator_registers),
     ("/app/e2e/download-two", test_download_two),
     ("/app/e2e/count-drops", test_count_drops),
+    ("/app/e2e/cli-dismiss-followed", test_cli_dismiss_followed),
+    ("/app/e2e/cli-accounts-followed", test_cli_accounts_followed),
     ("/app/e2e/xembed-fallback", test_xembed_fallback),
     ("/app/e2e/cancel-big-download", test_cancel_big_download),
     ("/app/e2e/quit", test_quit),
