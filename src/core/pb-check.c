@@ -14,6 +14,7 @@ typedef struct {
   char      *uidl;     /* NULL on a server without UIDL (identity not known yet) */
   guint64    size;
   PbSummary *summary;  /* NULL until it arrived (or if it failed) */
+  GError    *refused;  /* why the server did not send it, or NULL */
 } TopItem;
 
 typedef struct {
@@ -50,7 +51,11 @@ typedef struct {
   GPtrArray     *uidls;        /* (element-type PbPop3Listing) from UIDL */
   GPtrArray     *sizes;        /* (element-type PbPop3Listing) from LIST, or NULL */
   gboolean       no_uidl;      /* the server has no UIDL command */
-  gboolean       no_top;       /* the server has no TOP command */
+  GError        *uidl_refused; /* what it said when it refused UIDL */
+  /* The server answers UIDL, but the state names its messages by their
+   * headers (it refused UIDL before): the headers are read once more to
+   * carry each record over to its UIDL. */
+  gboolean       migrating;
   GPtrArray     *tops;         /* (element-type TopItem) */
   guint          tops_answered;/* replies come in the order of the commands */
   /* Each message's UIDL (or fallback identity) and number, in message
@@ -69,6 +74,7 @@ top_item_free (TopItem *item)
 {
   g_free (item->uidl);
   g_clear_pointer (&item->summary, pb_summary_free);
+  g_clear_error (&item->refused);
   g_free (item);
 }
 
@@ -97,6 +103,7 @@ check_data_free (CheckData *data)
   g_clear_object (&data->result);
   g_clear_error (&data->batch_error);
   g_clear_error (&data->unreadable);
+  g_clear_error (&data->uidl_refused);
   g_clear_pointer (&data->uidls, g_ptr_array_unref);
   g_clear_pointer (&data->sizes, g_ptr_array_unref);
   g_clear_pointer (&data->tops, g_ptr_array_unref);
@@ -290,25 +297,20 @@ apply_summary (CheckData       *data,
   data->dirty = TRUE;
 }
 
-/* A TOP that fails with -ERR fails for that message only (it stays
- * unsummarized and is tried again next time); a lost connection ends the
- * check. A server without TOP is noted once. */
+/* A TOP that fails with -ERR (or that the server lacks) fails for that
+ * message only: @item keeps why, and a summary is tried again next time.
+ * A lost connection ends the check. */
 static GError *
-top_error_filter (CheckData *data,
-                  GError    *error)
+top_error_filter (TopItem *item,
+                  GError  *error)
 {
   if (error == NULL || error->domain != PB_POP3_ERROR)
     return error;
-  if (error->code == PB_POP3_ERROR_UNSUPPORTED)
+  if (error->code == PB_POP3_ERROR_UNSUPPORTED || error->code == PB_POP3_ERROR_SERVER ||
+      error->code == PB_POP3_ERROR_SYS_TEMP)
     {
-      data->no_top = TRUE;
-      g_error_free (error);
-      return NULL;
-    }
-  if (error->code == PB_POP3_ERROR_SERVER || error->code == PB_POP3_ERROR_SYS_TEMP)
-    {
-      g_debug ("TOP failed for one message: %s", error->message);
-      g_error_free (error);
+      g_debug ("TOP failed for message %u: %s", item->number, error->message);
+      item->refused = error;
       return NULL;
     }
   return error;
@@ -352,7 +354,7 @@ on_top (GObject      *source,
         apply_summary (data, record, item->summary);
     }
 
-  if (batch_step (data, top_error_filter (data, error)))
+  if (batch_step (data, top_error_filter (item, error)))
     on_summaries_done (task);
   g_object_unref (task);
 }
@@ -366,6 +368,7 @@ on_list_for_sizes (GObject      *source,
   CheckData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
+  g_clear_pointer (&data->sizes, g_ptr_array_unref);
   data->sizes = pb_pop3_client_list_finish (PB_POP3_CLIENT (source), result, &error);
   if (batch_step (data, error))
     on_summaries_done (task);
@@ -399,6 +402,8 @@ summarize_new (GTask *task)
   GCancellable *cancellable = g_task_get_cancellable (task);
   gboolean need_sizes = FALSE;
 
+  g_clear_pointer (&data->tops, g_ptr_array_unref);
+  data->tops_answered = 0;
   data->tops = g_ptr_array_new_with_free_func ((GDestroyNotify) top_item_free);
   for (guint i = data->order->len; i > 0 && data->tops->len < data->max_tops; i--)
     {
@@ -408,7 +413,8 @@ summarize_new (GTask *task)
 
       if (record == NULL || !pb_message_record_is_new (record))
         continue;
-      if (record->size == 0)
+      /* The sizes may be in already (read for the headers' sake). */
+      if (record->size == 0 && data->sizes == NULL)
         need_sizes = TRUE;
       if (record->flags & PB_MESSAGE_SUMMARIZED)
         continue;
@@ -453,6 +459,111 @@ diff_with_state (CheckData *data)
 
 /* --- No UIDL: identities from headers ------------------------------------ */
 
+static void list_by_uidls (GTask *task);
+
+/* pb_summary_fallback_identity(): 64 lowercase hex digits, and "-N" for
+ * the Nth of identical messages. */
+static gboolean
+is_header_identity (const char *name)
+{
+  guint i;
+
+  for (i = 0; i < 64; i++)
+    if (!g_ascii_isxdigit (name[i]) || g_ascii_isupper (name[i]))
+      return FALSE;
+  if (name[i] == '\0')
+    return TRUE;
+  if (name[i] != '-' || name[i + 1] == '\0')
+    return FALSE;
+  for (i++; name[i] != '\0'; i++)
+    if (!g_ascii_isdigit (name[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* Whether any record is named by a UIDL the server sent (not by headers). */
+static gboolean
+state_has_uidls (PbState *state)
+{
+  g_autoptr(GPtrArray) records = pb_state_list (state);
+
+  for (guint i = 0; i < records->len; i++)
+    if (!is_header_identity (((PbMessageRecord *) g_ptr_array_index (records, i))->uidl))
+      return TRUE;
+  return FALSE;
+}
+
+/* Whether the state names this mailbox's messages by their headers while
+ * the server now answers UIDL: none of the listed UIDLs is known, and
+ * every record has a header identity. The first lookup settles it for a
+ * mailbox checked by UIDL before, so this costs nothing there. */
+static gboolean
+state_needs_uidls (CheckData *data)
+{
+  if (data->uidls->len == 0 || pb_state_get_count (data->state) == 0)
+    return FALSE;
+  for (guint i = 0; i < data->uidls->len; i++)
+    {
+      PbPop3Listing *listing = g_ptr_array_index (data->uidls, i);
+
+      if (pb_state_lookup (data->state, listing->uidl) != NULL)
+        return FALSE;
+    }
+  return !state_has_uidls (data->state);
+}
+
+/* The server answers UIDL where it refused it before: each record named
+ * by a message's headers is carried over to that message's UIDL, with
+ * what the person did with it (notified, downloaded, dismissed) and its
+ * summary, so that nothing is announced or fetched a second time. The
+ * records under the old names are forgotten by the diff that follows. */
+static void
+carry_over_to_uidls (CheckData *data,
+                     GPtrArray *identities)
+{
+  guint next = 0;  /* both listings are in message order */
+
+  for (guint i = 0; i < data->tops->len; i++)
+    {
+      TopItem *item = g_ptr_array_index (data->tops, i);
+      PbPop3Listing *listing = NULL;
+      PbMessageRecord *old, *record;
+
+      while (next < data->uidls->len &&
+             ((PbPop3Listing *) g_ptr_array_index (data->uidls, next))->number < item->number)
+        next++;
+      if (next < data->uidls->len &&
+          ((PbPop3Listing *) g_ptr_array_index (data->uidls, next))->number == item->number)
+        listing = g_ptr_array_index (data->uidls, next);
+      if (item->refused != NULL || listing == NULL ||
+          pb_state_lookup (data->state, listing->uidl) != NULL)
+        continue;
+      /* Headers that did not come name nothing: that record is left to
+       * be forgotten, and the message is new to the state. */
+      old = pb_state_lookup (data->state, g_ptr_array_index (identities, i));
+      record = pb_state_ensure (data->state, listing->uidl);
+      data->dirty = TRUE;
+      if (old == NULL)
+        {
+          /* New since: its headers are here already. */
+          record->size = item->size;
+          apply_summary (data, record, item->summary);
+          continue;
+        }
+      record->flags = old->flags & ~PB_MESSAGE_SUMMARIZED;
+      record->size = old->size;
+      record->date = old->date;
+      record->first_seen = old->first_seen;
+      if (old->flags & PB_MESSAGE_SUMMARIZED)
+        pb_state_set_summary (data->state, record, old->from_name, old->from_address,
+                              old->subject, old->date);
+      pb_state_set_path (data->state, record, old->path);
+    }
+  g_debug ("Account %s: messages named by their headers are now named by UIDL",
+           pb_account_get_name (data->account));
+}
+
+/* Every message's headers are in (or were refused). */
 static void
 on_identities_done (GTask *task)
 {
@@ -460,17 +571,44 @@ on_identities_done (GTask *task)
   g_autofree PbSummary **summaries = NULL;
   g_autofree guint64 *sizes = NULL;
   g_autoptr(GPtrArray) identities = NULL;
+  TopItem *refused = NULL;
+  gboolean any_headers = FALSE;
 
   if (data->batch_error != NULL)
     {
       fail (task, g_steal_pointer (&data->batch_error));
       return;
     }
-  if (data->no_top)
+
+  for (guint i = 0; i < data->tops->len; i++)
     {
-      fail (task, g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
-                                       _("The server supports neither UIDL nor TOP, so "
-                                         "Popbiff cannot tell its messages apart.")));
+      TopItem *item = g_ptr_array_index (data->tops, i);
+
+      if (item->refused == NULL)
+        any_headers = TRUE;
+      else if (refused == NULL)
+        refused = item;
+    }
+  if (refused != NULL && !data->migrating)
+    {
+      if (!any_headers && g_error_matches (refused->refused, PB_POP3_ERROR,
+                                           PB_POP3_ERROR_UNSUPPORTED))
+        fail (task, g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
+                                         _("The server supports neither UIDL nor TOP, so "
+                                           "Popbiff cannot tell its messages apart.")));
+      else
+        /* Without them the message has no name: one made of empty
+         * headers would be another message's once they come, and the
+         * person would be told about it twice (fetch skips it likewise). */
+        fail (task, g_error_new (PB_POP3_ERROR,
+                                 g_error_matches (refused->refused, PB_POP3_ERROR,
+                                                  PB_POP3_ERROR_SYS_TEMP)
+                                 ? PB_POP3_ERROR_SYS_TEMP : PB_POP3_ERROR_SERVER,
+                                 _("The server %s has no UIDL, so its messages are told "
+                                   "apart by their headers, and it did not send those of "
+                                   "message %u; nothing was counted. Try again later. (%s)"),
+                                 pb_account_get_host (data->account), refused->number,
+                                 refused->refused->message));
       return;
     }
 
@@ -488,6 +626,13 @@ on_identities_done (GTask *task)
       sizes[i] = item->size;
     }
   identities = pb_summary_fallback_identities (summaries, sizes, data->tops->len);
+
+  if (data->migrating)
+    {
+      carry_over_to_uidls (data, identities);
+      list_by_uidls (task);
+      return;
+    }
 
   data->order = g_ptr_array_sized_new (data->tops->len);
   data->numbers = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->tops->len);
@@ -536,7 +681,7 @@ on_identity_top (GObject      *source,
   if (headers != NULL)
     item->summary = pb_summary_parse (headers);
 
-  if (batch_step (data, top_error_filter (data, error)))
+  if (batch_step (data, top_error_filter (item, error)))
     on_identities_done (task);
   g_object_unref (task);
 }
@@ -602,12 +747,34 @@ on_listing_done (GTask *task)
       return;
     }
 
-  if (data->no_uidl)
+  if (data->no_uidl && state_has_uidls (data->state))
     {
+      /* Names made from headers now would match none of the records, and
+       * every message would be announced (and fetched) again. */
+      fail (task, g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_SERVER,
+                               _("The server %s refused UIDL, which it answered before, "
+                                 "and Popbiff tells messages apart by it; try again "
+                                 "later. If the server no longer offers UIDL, remove the "
+                                 "account and add it again. (%s)"),
+                               pb_account_get_host (data->account),
+                               data->uidl_refused->message));
+      return;
+    }
+  if (data->no_uidl || state_needs_uidls (data))
+    {
+      data->migrating = !data->no_uidl;
       pb_pop3_client_list_async (data->client, g_task_get_cancellable (task),
                                  on_list_for_identities, g_object_ref (task));
       return;
     }
+  list_by_uidls (task);
+}
+
+/* The UIDL listing names the messages: diff, then summaries of the new. */
+static void
+list_by_uidls (GTask *task)
+{
+  CheckData *data = g_task_get_task_data (task);
 
   data->order = g_ptr_array_sized_new (data->uidls->len);
   data->numbers = g_array_sized_new (FALSE, FALSE, sizeof (guint), data->uidls->len);
@@ -648,10 +815,13 @@ on_uidl (GObject      *source,
   GError *error = NULL;
 
   data->uidls = pb_pop3_client_uidl_finish (PB_POP3_CLIENT (source), result, &error);
+  /* Only a plain -ERR to a UIDL the server did not list: a lost
+   * connection, a [SYS/TEMP] or a broken listing never makes the check
+   * name messages by their headers instead. */
   if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
     {
       data->no_uidl = TRUE;
-      g_clear_error (&error);
+      data->uidl_refused = g_steal_pointer (&error);
     }
   if (batch_step (data, error))
     on_listing_done (task);

@@ -2537,19 +2537,27 @@ on_op_response (GObject      *source,
 
   if (response->status != PB_POP3_STATUS_OK)
     {
-      /* RFC 2449: without CAPA we could not know; -ERR to TOP or UIDL from
-       * such a server means it lacks them. */
-      if (!self->has_capa && (op->kind == OP_TOP || op->kind == OP_UIDL))
+      GError *refused = pb_pop3_response_error (response->text, PB_POP3_RESPONSE_COMMAND,
+                                                op->name, FALSE, &self->retry_after);
+
+      /* A plain -ERR (no response code saying "later" or "locked") to a
+       * TOP or UIDL the server did not list means it lacks the command:
+       * a server without CAPA could not say, and one whose CAPA omits it
+       * said so. The caller falls back (op_start() explains why it asked
+       * anyway). A listed command that fails is a failure. */
+      if (g_error_matches (refused, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) &&
+          (op->kind == OP_TOP || op->kind == OP_UIDL || op->kind == OP_UIDL_ONE) &&
+          !has_capability (self, op->kind == OP_TOP ? "TOP" : "UIDL"))
         {
           g_autofree char *said = pb_pop3_response_sanitize (response->text);
 
+          g_error_free (refused);
           g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
                                    _("The server %s does not support %s (server said: %s)"),
                                    self->host, op->name, said);
           return;
         }
-      g_task_return_error (task, pb_pop3_response_error (response->text, PB_POP3_RESPONSE_COMMAND,
-                                                         op->name, FALSE, &self->retry_after));
+      g_task_return_error (task, refused);
       return;
     }
 
@@ -2664,17 +2672,13 @@ op_start (PbPop3Client        *self,
                                : _("The session is not logged in yet."));
       return;
     }
-  /* RFC 2449 section 6: a server with CAPA lists TOP and UIDL when it has
-   * them; don't ask for what it said it lacks. */
-  if (self->has_capa && ((kind == OP_TOP && !has_capability (self, "TOP")) ||
-                         ((kind == OP_UIDL || kind == OP_UIDL_ONE) &&
-                          !has_capability (self, "UIDL"))))
-    {
-      g_free (line);
-      g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
-                               _("The server %s does not support %s."), self->host, name);
-      return;
-    }
+  /* TOP and UIDL are sent even when CAPA does not list them. RFC 2449
+   * section 6 says a server lists them when it has them, but real servers
+   * omit them from the CAPA after login (or never list them) and answer
+   * them all the same; believing the list would cost such a mailbox its
+   * UIDLs (every message named by a hash of its headers instead) or its
+   * summaries. A server that really lacks them answers -ERR, and
+   * on_op_response() turns that into PB_POP3_ERROR_UNSUPPORTED. */
 
   command_async (self, name, line, kind == OP_QUIT ? COMMAND_EXCLUSIVE : 0,
                  body_mode, limit, output, cancellable, on_op_response,

@@ -157,9 +157,12 @@ void       pb_pop3_client_list_async  (PbPop3Client *self, GCancellable *cancell
 GPtrArray *pb_pop3_client_list_finish (PbPop3Client *self, GAsyncResult *result,
                                        GError **error);
 
-/* UIDL (all): a GPtrArray of PbPop3Listing (uidl set, size 0). A server
- * without UIDL fails with PB_POP3_ERROR_UNSUPPORTED. A line with an invalid
- * UIDL is a PB_POP3_ERROR_PROTOCOL error. */
+/* UIDL (all): a GPtrArray of PbPop3Listing (uidl set, size 0). UIDL and
+ * TOP are sent whether or not CAPA lists them (servers omit them from the
+ * CAPA after login and answer them all the same). A plain -ERR to one that
+ * CAPA does not list is PB_POP3_ERROR_UNSUPPORTED (the server lacks it);
+ * to one it lists, PB_POP3_ERROR_SERVER like any refused command. A line
+ * with an invalid UIDL is a PB_POP3_ERROR_PROTOCOL error. */
 void       pb_pop3_client_uidl_async  (PbPop3Client *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *pb_pop3_client_uidl_finish (PbPop3Client *self, GAsyncResult *result,
@@ -174,7 +177,8 @@ char  *pb_pop3_client_uidl_one_finish (PbPop3Client *self, GAsyncResult *result,
 
 /* TOP n lines: headers (and @lines body lines), unstuffed, LF line ends,
  * capped at the max message size. Fails with PB_POP3_ERROR_UNSUPPORTED
- * when the server has no TOP. */
+ * when the server has no TOP (as for UIDL above: a plain -ERR to a TOP
+ * that CAPA does not list). */
 void    pb_pop3_client_top_async  (PbPop3Client *self, guint number, guint lines,
                                    GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);

@@ -28,14 +28,17 @@ fixture_tear_down (Fixture *f, gconstpointer data)
   g_clear_object (&f->state);
 }
 
-/* Greeting, CAPA, USER/PASS answered with @pass_reply, and when that is
- * +OK, CAPA again (RFC 2449 section 5). */
+/* Greeting, CAPA (@capa), USER/PASS answered with @pass_reply, and when
+ * that is +OK, CAPA again (RFC 2449 section 5), answered with @capa_after:
+ * real servers list less after login. */
 static PbFakeServer *
-server_login (const char *capa,
-              const char *pass_reply)
+server_login_capa (const char *capa,
+                   const char *capa_after,
+                   const char *pass_reply)
 {
   PbFakeServer *server = pb_fake_server_new ();
   g_autofree char *capa_reply = g_strdup_printf ("+OK\n%s\n.", capa);
+  g_autofree char *capa_after_reply = g_strdup_printf ("+OK\n%s\n.", capa_after);
 
   pb_fake_server_send (server, "+OK POP3 ready");
   pb_fake_server_expect (server, "CAPA");
@@ -47,9 +50,16 @@ server_login (const char *capa,
   if (g_str_has_prefix (pass_reply, "+OK"))
     {
       pb_fake_server_expect (server, "CAPA");
-      pb_fake_server_send (server, capa_reply);
+      pb_fake_server_send (server, capa_after_reply);
     }
   return server;
+}
+
+static PbFakeServer *
+server_login (const char *capa,
+              const char *pass_reply)
+{
+  return server_login_capa (capa, capa, pass_reply);
 }
 
 static void
@@ -185,7 +195,10 @@ server_without_uidl (guint n, const char * const *tops, const char *sizes)
 
   pb_fake_server_expect (server, "STAT");
   pb_fake_server_send (server, stat);
-  /* UIDL is never sent: CAPA said there is none. */
+  /* Asked although CAPA does not list it: many servers that omit it have
+   * it. This one does not. */
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
   pb_fake_server_expect (server, "LIST");
   pb_fake_server_send (server, sizes);
   for (guint i = 0; i < n; i++)
@@ -248,6 +261,201 @@ test_no_uidl_fallback_identity (Fixture *f, gconstpointer data)
   g_assert_cmpuint (pb_check_result_get_announced (third)->len, ==, 0);
   g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
   g_assert_null (pb_state_lookup (f->state, first_uidl));
+}
+
+
+/* Defect: a server that listed UIDL and TOP before login and not in its
+ * CAPA after login (real servers do) failed every check, although it
+ * answers both. The check asks, and counts by UIDL. */
+static void
+test_capa_after_login_omits_uidl_and_top (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login_capa ("USER\nUIDL\nTOP", "USER", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 300");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 a\n2 b\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "+OK\nSubject: second\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: first\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_no_error ((GError *) pb_check_result_get_error (result));
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 2);
+  g_assert_cmpstr (pb_state_lookup (f->state, "a")->subject, ==, "first");
+  g_assert_cmpstr (pb_state_lookup (f->state, "b")->subject, ==, "second");
+}
+
+/* Nor does a server that never lists them (CAPA with neither) lose them
+ * when it answers them. */
+static void
+test_capa_never_lists_uidl_and_top (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nPIPELINING", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect_lines (server, 2);
+  pb_fake_server_send (server, "+OK 1 100\n+OK\n1 only-one\n.");
+  pb_fake_server_expect_lines (server, 2);
+  pb_fake_server_send (server, "+OK\n1 100\n.\n+OK\nSubject: hello\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 1);
+  g_assert_cmpstr (pb_state_lookup (f->state, "only-one")->subject, ==, "hello");
+}
+
+/* A -ERR to a UIDL the server lists is a failure like any: naming the
+ * messages by their headers because of it would announce every one of
+ * them again. The state is left as it was. */
+static void
+test_listed_uidl_refused_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 1 100");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR index busy");
+  result = check_against (f, server);
+
+  g_assert_cmpstr (kind_of (result), ==, "server");
+  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "index busy"));
+  g_assert_false (pb_fake_server_received_prefix (server, "TOP"));
+  assert_state_untouched (f);
+}
+
+/* Seeds the state with records named by UIDL, as earlier checks left it. */
+static void
+seed_state (Fixture *f, const char *first, ...)
+{
+  g_autoptr(GError) error = NULL;
+  va_list args;
+
+  va_start (args, first);
+  for (const char *uidl = first; uidl != NULL; uidl = va_arg (args, const char *))
+    pb_state_ensure (f->state, uidl)->flags = PB_MESSAGE_NOTIFIED;
+  va_end (args);
+  pb_state_set_fresh (f->state, FALSE);
+  g_assert_true (pb_state_save (f->state, &error));
+  g_assert_no_error (error);
+}
+
+/* The state knows this mailbox by UIDL, and today the server (which does
+ * not list UIDL after login) refuses it: the check fails and says what to
+ * do, instead of renaming every message after its headers. */
+static void
+test_uidl_refused_after_counting_by_uidl (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login_capa ("USER\nUIDL\nTOP", "USER\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  seed_state (f, "a", "b", NULL);
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 300");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR not today");
+  result = check_against (f, server);
+
+  g_assert_cmpstr (kind_of (result), ==, "server");
+  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "not today"));
+  g_assert_false (pb_fake_server_received_prefix (server, "TOP"));
+  g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
+  g_assert_nonnull (pb_state_lookup (f->state, "a"));
+}
+
+/* A server without UIDL that did not send one message's headers: that
+ * message has no name today. A name made from empty headers would become
+ * another once they come (announced twice, fetched twice), so the check
+ * fails and the state stays as it was. */
+static void
+test_no_uidl_headers_refused (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 300");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: one\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "-ERR message locked");
+  result = check_against (f, server);
+
+  g_assert_cmpstr (kind_of (result), ==, "server");
+  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "message 2"));
+  assert_state_untouched (f);
+}
+
+/* A mailbox first counted without UIDL (named by headers) whose server
+ * answers UIDL now (it had only left it out of CAPA): each record is
+ * carried over to its UIDL with what the person did with it, so nothing
+ * is announced or shown as new again. */
+static void
+test_headers_to_uidls (Fixture *f, gconstpointer data)
+{
+  static const char * const two[] = {
+    "From: Ann <ann@example.org>\nSubject: one\nMessage-ID: <1@x>\n",
+    "From: Bob <bob@example.org>\nSubject: two\nMessage-ID: <2@x>\n",
+  };
+  g_autoptr(PbFakeServer) first_server = server_without_uidl (2, two, "+OK\n1 100\n2 200\n.");
+  g_autoptr(PbCheckResult) first = check_against (f, first_server);
+  g_autoptr(PbFakeServer) server = NULL;
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(GPtrArray) records = pb_state_list (f->state);
+  PbMessageRecord *record;
+
+  g_assert_true (pb_check_result_get_ok (first));
+  g_assert_cmpuint (records->len, ==, 2);
+  ((PbMessageRecord *) records->pdata[0])->flags |= PB_MESSAGE_DISMISSED;
+
+  server = server_login ("USER\nTOP", "+OK");
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 3 600");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 u-one\n2 u-two\n3 u-three\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n3 300\n.");
+  for (guint i = 0; i < 3; i++)
+    {
+      g_autofree char *command = g_strdup_printf ("TOP %u 0", i + 1);
+      g_autofree char *reply = g_strdup_printf ("+OK\n%s\n.", i < 2 ? two[i] : "Subject: three\n");
+
+      pb_fake_server_expect (server, command);
+      pb_fake_server_send (server, reply);
+    }
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 3);
+  /* Two new: "two" (still new) and "three" (just arrived, announced). */
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_announced (result)->len, ==, 1);
+  g_assert_cmpuint (pb_state_get_count (f->state), ==, 3);
+  record = pb_state_lookup (f->state, "u-one");
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->flags & PB_MESSAGE_DISMISSED, !=, 0);
+  g_assert_cmpstr (record->subject, ==, "one");
+  record = pb_state_lookup (f->state, "u-two");
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->flags & PB_MESSAGE_NOTIFIED, !=, 0);
+  g_assert_cmpuint (record->size, ==, 200);
+  g_assert_cmpstr (pb_state_lookup (f->state, "u-three")->subject, ==, "three");
 }
 
 static void
@@ -496,6 +704,12 @@ main (int argc, char **argv)
   ADD ("login-delay-capability", test_login_delay_capability);
   ADD ("sys-temp", test_sys_temp);
   ADD ("no-uidl-fallback-identity", test_no_uidl_fallback_identity);
+  ADD ("capa-after-login-omits-uidl-and-top", test_capa_after_login_omits_uidl_and_top);
+  ADD ("capa-never-lists-uidl-and-top", test_capa_never_lists_uidl_and_top);
+  ADD ("listed-uidl-refused-fails", test_listed_uidl_refused_fails);
+  ADD ("uidl-refused-after-counting-by-uidl", test_uidl_refused_after_counting_by_uidl);
+  ADD ("no-uidl-headers-refused", test_no_uidl_headers_refused);
+  ADD ("headers-to-uidls", test_headers_to_uidls);
   ADD ("duplicate-and-odd-uidls", test_duplicate_and_odd_uidls);
   ADD ("hostile-uidl-fails-cleanly", test_hostile_uidl_fails_cleanly);
   ADD ("top-failure-is-per-message", test_top_failure_is_per_message);

@@ -324,7 +324,8 @@ test_no_capa (void)
   assert_server_happy (server);
 }
 
-/* CAPA without UIDL: the client does not even ask. */
+/* CAPA after login without UIDL, and a server that indeed lacks it: the
+ * client asks anyway, and the plain -ERR says the command is missing. */
 static void
 test_no_uidl (void)
 {
@@ -337,6 +338,8 @@ test_no_uidl (void)
   expect_user_pass (server);
   pb_fake_server_expect (server, "CAPA");
   pb_fake_server_send (server, "+OK\nUSER\nTOP\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
   pb_fake_server_expect (server, "QUIT");
   pb_fake_server_send (server, "+OK");
 
@@ -346,6 +349,94 @@ test_no_uidl (void)
   pb_pop3_client_uidl_async (client, NULL, on_result, &result);
   uidls = pb_pop3_client_uidl_finish (client, await (&result), &error);
   g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED);
+  g_clear_error (&error);
+  g_assert_true (quit_sync (client, &error));
+  assert_server_happy (server);
+}
+
+/* Real servers list UIDL and TOP before login and forget them in the CAPA
+ * after it (RFC 2449 section 5 lets the list change), yet answer both:
+ * the client believes the answers, not the list. */
+static void
+test_capa_after_login_omits_uidl_and_top (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL\nTOP");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) uidl_result = NULL;
+  g_autoptr(GAsyncResult) top_result = NULL;
+  g_autoptr(GAsyncResult) one_result = NULL;
+  g_autoptr(GPtrArray) uidls = NULL;
+  g_autoptr(GBytes) top = NULL;
+  g_autofree char *one = NULL;
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 aaa\n2 bbb\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "+OK\nSubject: hi\n.");
+  pb_fake_server_expect (server, "UIDL 1");
+  pb_fake_server_send (server, "+OK 1 aaa");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  g_assert_false (pb_pop3_client_has_capability (client, "UIDL"));
+  pb_pop3_client_uidl_async (client, NULL, on_result, &uidl_result);
+  pb_pop3_client_top_async (client, 2, 0, NULL, on_result, &top_result);
+  pb_pop3_client_uidl_one_async (client, 1, NULL, on_result, &one_result);
+  uidls = pb_pop3_client_uidl_finish (client, await (&uidl_result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (uidls->len, ==, 2);
+  g_assert_cmpstr (((PbPop3Listing *) uidls->pdata[1])->uidl, ==, "bbb");
+  top = pb_pop3_client_top_finish (client, await (&top_result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpmem (g_bytes_get_data (top, NULL), g_bytes_get_size (top), "Subject: hi\n", 12);
+  one = pb_pop3_client_uidl_one_finish (client, await (&one_result), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (one, ==, "aaa");
+  g_assert_true (quit_sync (client, &error));
+  assert_server_happy (server);
+}
+
+/* A -ERR to a command CAPA lists is a failure, not a missing command (the
+ * caller must not fall back to naming messages by their headers because
+ * of it); nor is a -ERR that says "try later" to one it does not list. */
+static void
+test_listed_uidl_refused_is_server_error (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL\nRESP-CODES");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) uidl_result = NULL;
+  g_autoptr(GAsyncResult) top_result = NULL;
+  g_autoptr(GPtrArray) uidls = NULL;
+  g_autoptr(GBytes) top = NULL;
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nRESP-CODES\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR index is being rebuilt");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "-ERR [SYS/TEMP] storage offline");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK");
+
+  client = plain_client (server);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_uidl_async (client, NULL, on_result, &uidl_result);
+  pb_pop3_client_top_async (client, 1, 0, NULL, on_result, &top_result);
+  uidls = pb_pop3_client_uidl_finish (client, await (&uidl_result), &error);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
+  g_clear_error (&error);
+  top = pb_pop3_client_top_finish (client, await (&top_result), &error);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP);
   g_clear_error (&error);
   g_assert_true (quit_sync (client, &error));
   assert_server_happy (server);
@@ -1725,6 +1816,10 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/commands", test_commands);
   g_test_add_func ("/pop3/fake/no-capa", test_no_capa);
   g_test_add_func ("/pop3/fake/no-uidl", test_no_uidl);
+  g_test_add_func ("/pop3/fake/capa-after-login-omits-uidl-and-top",
+                   test_capa_after_login_omits_uidl_and_top);
+  g_test_add_func ("/pop3/fake/listed-uidl-refused-is-server-error",
+                   test_listed_uidl_refused_is_server_error);
   g_test_add_func ("/pop3/fake/hostile-uidl", test_hostile_uidl);
   g_test_add_func ("/pop3/fake/listing-spacing", test_listing_spacing);
   g_test_add_func ("/pop3/fake/listing-order", test_listing_order);
