@@ -695,6 +695,8 @@ test_no_uidl_same_identity_as_check (Fixture       *fixture,
 
   pb_fake_server_expect (check_server, "STAT");
   pb_fake_server_send (check_server, "+OK 3 300");
+  pb_fake_server_expect (check_server, "UIDL");
+  pb_fake_server_send (check_server, "-ERR unknown command");
   pb_fake_server_expect (check_server, "LIST");
   pb_fake_server_send (check_server, "+OK\n1 100\n2 200\n3 200\n.");
   expect_tops (check_server, FALSE);
@@ -710,6 +712,8 @@ test_no_uidl_same_identity_as_check (Fixture       *fixture,
   g_assert_true (pb_check_result_get_ok (checked));
   g_assert_cmpuint (pb_state_get_count (fixture->state), ==, 3);
 
+  pb_fake_server_expect (fetch_server, "UIDL");
+  pb_fake_server_send (fetch_server, "-ERR unknown command");
   pb_fake_server_expect (fetch_server, "LIST");
   pb_fake_server_send (fetch_server, "+OK\n1 100\n2 200\n3 200\n.");
   expect_tops (fetch_server, FALSE);
@@ -748,6 +752,8 @@ test_no_uidl_refused_headers (Fixture       *fixture,
   GPtrArray *results;
   guint failed = 0;
 
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
   pb_fake_server_expect (server, "LIST");
   pb_fake_server_send (server, "+OK\n1 100\n2 200\n3 200\n.");
   expect_tops (server, TRUE);
@@ -794,8 +800,13 @@ test_no_uidl_no_top (Fixture       *fixture,
   pb_fake_server_send (server, "+OK logged in");
   pb_fake_server_expect (server, "CAPA");
   pb_fake_server_send (server, "+OK\nUSER\n.");
+  /* Both are tried (servers leave them out of CAPA and have them). */
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
   pb_fake_server_expect (server, "LIST");
   pb_fake_server_send (server, "+OK\n1 100\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "-ERR unknown command");
 
   error = run_fetch (fixture, server, FALSE, &fetch);
   g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED);
