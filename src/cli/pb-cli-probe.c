@@ -3,8 +3,11 @@
  * Connects, shows what a person needs to set up or debug an account
  * (greeting, TLS version and cipher, the certificate and whether it was
  * verified, capabilities, SASL mechanisms), and with credentials logs in
- * and runs STAT. Exit status: 0 all went well, 1 a failure it explains, 2 a
- * wrong command line.
+ * and does what a check does, without storing anything: STAT, UIDL, and
+ * TOP of the newest message, so that a probe that succeeds means a check
+ * will, and the report says how a check will tell messages apart. Exit
+ * status: 0 all went well, 1 a failure it explains, 2 a wrong command
+ * line.
  *
  * --json prints one object:
  *   {
@@ -24,18 +27,26 @@
  *         "problem": "A sentence saying why it is not trusted" | null
  *       }
  *     },
- *     "capabilities": ["TOP", "UIDL", "SASL PLAIN", ...],
+ *     "capabilities": ["TOP", "UIDL", "SASL PLAIN", ...],  // after login if logged in
+ *     "capabilities_before_login": ["TOP", "UIDL", "USER", ...],
  *     "sasl": ["PLAIN", "SCRAM-SHA-256"],
  *     "implementation": "..." | null,
  *     "login_delay": 900 | null,       // seconds, from CAPA
  *     "expire": 30 | "never" | null,   // days, from CAPA
  *     "login": null | {"ok": true, "mechanism": "SCRAM-SHA-256" | null},
  *     "stat": null | {"messages": 12, "size": 123456},
+ *     "mailbox": null | {              // after login, what a check can do
+ *       "uidl": true,                  // false: the server refused UIDL, and
+ *                                      // messages are told apart by headers
+ *       "top": true | false | null,    // false: new mail shows without sender
+ *                                      // and subject; null: empty, not tried
+ *       "listed": 12                   // messages a check counts
+ *     },
  *     "error": null | {"kind": "certificate", "message": "..."}
  *   }
- * "login" and "stat" are null when no credentials were given (or the
- * connection failed before); "error" is the first failure, with "kind" as
- * in `check --json` (DESIGN.md).
+ * "login", "stat" and "mailbox" are null when no credentials were given
+ * (or the session failed before); "error" is the first failure, with
+ * "kind" as in `check --json` (DESIGN.md).
  */
 #include <glib/gi18n.h>
 #include <gio/gio.h>
@@ -62,6 +73,12 @@ typedef struct {
   gboolean          json;
 } ProbeOptions;
 
+typedef enum {
+  ANSWER_UNKNOWN,   /* not asked (an empty mailbox has no message to TOP) */
+  ANSWER_YES,
+  ANSWER_NO,        /* the server lacks the command */
+} Answer;
+
 typedef struct {
   gboolean  connected;
   gboolean  tried_login;
@@ -69,12 +86,81 @@ typedef struct {
   gboolean  have_stat;
   guint     messages;
   guint64   size;
+  gboolean  have_mailbox;   /* UIDL (or its refusal) and TOP are in */
+  Answer    uidl;
+  Answer    top;
+  guint     listed;         /* messages in the UIDL (or LIST) listing */
+  char    **capabilities_before;  /* CAPA before login */
   char    **sasl;           /* mechanisms offered before login (RFC 2449
                              * section 5: the CAPA after login lists none) */
   GError   *error;          /* the first failure */
 } ProbeResult;
 
 /* ---- the session ---------------------------------------------------------- */
+
+/* Runs the listing a check runs and one TOP, and fails where a check would
+ * fail (pb-check.c): a broken UIDL listing, a refused UIDL that CAPA
+ * lists, no UIDL and no TOP. Returns FALSE with @error set then. */
+static gboolean
+probe_mailbox (PbPop3Client *client,
+               ProbeResult  *result,
+               PbCliWait    *wait,
+               GError      **error)
+{
+  g_autoptr(GPtrArray) listing = NULL;
+  g_autoptr(GBytes) headers = NULL;
+  GError *local = NULL;
+  guint newest;
+
+  pb_pop3_client_uidl_async (client, NULL, pb_cli_wait_done, wait);
+  listing = pb_pop3_client_uidl_finish (client, pb_cli_wait_run (wait), &local);
+  if (g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
+    {
+      g_clear_error (&local);
+      result->uidl = ANSWER_NO;
+      /* A check then names messages by their headers, from LIST + TOP. */
+      pb_pop3_client_list_async (client, NULL, pb_cli_wait_done, wait);
+      listing = pb_pop3_client_list_finish (client, pb_cli_wait_run (wait), &local);
+    }
+  else if (listing != NULL)
+    result->uidl = ANSWER_YES;
+  if (listing == NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
+  result->listed = listing->len;
+
+  if (listing->len > 0)
+    {
+      newest = ((PbPop3Listing *) g_ptr_array_index (listing, listing->len - 1))->number;
+      pb_pop3_client_top_async (client, newest, 0, NULL, pb_cli_wait_done, wait);
+      headers = pb_pop3_client_top_finish (client, pb_cli_wait_run (wait), &local);
+      if (headers != NULL)
+        result->top = ANSWER_YES;
+      else if (g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
+        result->top = ANSWER_NO;
+      else if (!g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) &&
+               !g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP))
+        {
+          /* The connection is gone, or the answer broke the protocol. */
+          g_propagate_error (error, local);
+          return FALSE;
+        }
+      /* Else it refused that one message: a check tries again later. */
+      g_clear_error (&local);
+    }
+  result->have_mailbox = TRUE;
+
+  if (result->uidl == ANSWER_NO && result->top == ANSWER_NO)
+    {
+      g_set_error_literal (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
+                           _("The server supports neither UIDL nor TOP, so "
+                             "Popbiff cannot tell its messages apart."));
+      return FALSE;
+    }
+  return TRUE;
+}
 
 static void
 take_error (ProbeResult *result,
@@ -103,6 +189,8 @@ run_probe (PbPop3Client *client,
     }
   result->connected = TRUE;
   result->sasl = g_strdupv ((char **) pb_pop3_client_get_sasl_mechanisms (client));
+  /* The CAPA after login replaces the client's list. */
+  result->capabilities_before = g_strdupv ((char **) pb_pop3_client_get_capabilities (client));
 
   if (options->user != NULL)
     {
@@ -126,6 +214,13 @@ run_probe (PbPop3Client *client,
           return;
         }
       result->have_stat = TRUE;
+
+      if (!probe_mailbox (client, result, wait, &error))
+        {
+          take_error (result, error);
+          pb_pop3_client_close (client);
+          return;
+        }
     }
 
   /* QUIT ends the session politely; it changes nothing on the server. */
@@ -247,6 +342,8 @@ print_json (PbPop3Client *client,
     }
 
   add_strv (builder, "capabilities", pb_pop3_client_get_capabilities (client));
+  add_strv (builder, "capabilities_before_login",
+            (const char * const *) result->capabilities_before);
   add_strv (builder, "sasl", (const char * const *) result->sasl);
   add_string (builder, "implementation", pb_pop3_client_get_implementation (client));
   json_builder_set_member_name (builder, "login_delay");
@@ -287,6 +384,24 @@ print_json (PbPop3Client *client,
       json_builder_end_object (builder);
     }
 
+  json_builder_set_member_name (builder, "mailbox");
+  if (!result->have_mailbox)
+    json_builder_add_null_value (builder);
+  else
+    {
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "uidl");
+      json_builder_add_boolean_value (builder, result->uidl == ANSWER_YES);
+      json_builder_set_member_name (builder, "top");
+      if (result->top == ANSWER_UNKNOWN)
+        json_builder_add_null_value (builder);
+      else
+        json_builder_add_boolean_value (builder, result->top == ANSWER_YES);
+      json_builder_set_member_name (builder, "listed");
+      json_builder_add_int_value (builder, result->listed);
+      json_builder_end_object (builder);
+    }
+
   json_builder_set_member_name (builder, "error");
   if (result->error == NULL)
     json_builder_add_null_value (builder);
@@ -303,13 +418,21 @@ print_json (PbPop3Client *client,
   pb_cli_print_json (root);
 }
 
+static char *
+describe_capabilities (const char * const *capabilities)
+{
+  if (capabilities == NULL || capabilities[0] == NULL)
+    return g_strdup (_("none (an RFC 1939 server without CAPA)"));
+  return g_strjoinv (", ", (char **) capabilities);
+}
+
 static void
 print_human (PbPop3Client *client,
              ProbeOptions *options,
              ProbeResult  *result)
 {
   const PbPop3TlsInfo *info = pb_pop3_client_get_tls_info (client);
-  const char * const *capabilities = pb_pop3_client_get_capabilities (client);
+  const char * const *capabilities = (const char * const *) result->capabilities_before;
   const char * const *sasl = (const char * const *) result->sasl;
   g_autofree char *server = g_strdup_printf ("%s port %d (%s)", options->host, options->port,
                                              pb_pop3_security_to_string (options->security));
@@ -356,10 +479,7 @@ print_human (PbPop3Client *client,
       g_autofree char *capa = NULL;
       g_autofree char *mechanisms = NULL;
 
-      if (capabilities[0] == NULL)
-        capa = g_strdup (_("none (an RFC 1939 server without CAPA)"));
-      else
-        capa = g_strjoinv (", ", (char **) capabilities);
+      capa = describe_capabilities (capabilities);
       mechanisms = sasl[0] ? g_strjoinv (" ", (char **) sasl) : g_strdup (_("none"));
       pb_cli_table_add_row (table, _("Capabilities:"), capa, NULL);
       pb_cli_table_add_row (table, _("SASL:"), mechanisms, NULL);
@@ -377,6 +497,12 @@ print_human (PbPop3Client *client,
         login = g_strdup (_("failed"));
       pb_cli_table_add_row (table, _("Login:"), login, NULL);
     }
+  if (result->logged_in)
+    {
+      g_autofree char *after = describe_capabilities (pb_pop3_client_get_capabilities (client));
+
+      pb_cli_table_add_row (table, _("After login:"), after, NULL);
+    }
   if (result->have_stat)
     {
       g_autofree char *size = g_format_size (result->size);
@@ -387,6 +513,22 @@ print_human (PbPop3Client *client,
                                                   result->messages, size);
 
       pb_cli_table_add_row (table, _("Mailbox:"), mailbox, NULL);
+    }
+  if (result->have_mailbox)
+    {
+      pb_cli_table_add_row (table, _("UIDL:"),
+                            result->uidl == ANSWER_YES
+                            ? _("yes")
+                            : _("no: a check tells messages apart by their headers (TOP), "
+                                "which costs one command per message"),
+                            NULL);
+      pb_cli_table_add_row (table, _("TOP:"),
+                            result->top == ANSWER_YES
+                            ? _("yes")
+                            : result->top == ANSWER_NO
+                            ? _("no: new mail is counted without sender or subject")
+                            : _("not tried (the mailbox is empty)"),
+                            NULL);
     }
 
   pb_cli_table_print (table);
@@ -538,5 +680,6 @@ pb_cli_probe (int    argc,
   status = result.error == NULL ? PB_EXIT_OK : PB_EXIT_FAILED;
   g_clear_error (&result.error);
   g_strfreev (result.sasl);
+  g_strfreev (result.capabilities_before);
   return status;
 }

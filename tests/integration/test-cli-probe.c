@@ -111,6 +111,19 @@ assert_server_happy (PbFakeServer *server)
   g_assert_cmpstr (problems, ==, NULL);
 }
 
+/* A line "LABEL   VALUE..." of the aligned human output. */
+static gboolean
+has_field (const char *out,
+           const char *label,
+           const char *value_prefix)
+{
+  g_autofree char *escaped_label = g_regex_escape_string (label, -1);
+  g_autofree char *escaped_value = g_regex_escape_string (value_prefix, -1);
+  g_autofree char *pattern = g_strdup_printf ("^%s +%s", escaped_label, escaped_value);
+
+  return g_regex_match_simple (pattern, out, G_REGEX_MULTILINE, 0);
+}
+
 static PbFakeServer *
 mailbox_server (void)
 {
@@ -130,7 +143,7 @@ test_json_login_and_stat (void)
   g_autoptr(ProbeRun) run = NULL;
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autofree char *port = NULL;
-  JsonObject *object, *login, *stat;
+  JsonObject *object, *login, *stat, *mailbox;
   JsonArray *capabilities;
 
   pb_fake_server_expect (server, "USER alice");
@@ -141,6 +154,11 @@ test_json_login_and_stat (void)
   pb_fake_server_send (server, "+OK\nTOP\nUIDL\n.");
   pb_fake_server_expect (server, "STAT");
   pb_fake_server_send (server, "+OK 12 123456");
+  /* What a check does next: the listing, and headers (of the newest). */
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 a\n12 b\n.");
+  pb_fake_server_expect (server, "TOP 12 0");
+  pb_fake_server_send (server, "+OK\nSubject: x\n.");
   pb_fake_server_expect (server, "QUIT");
   pb_fake_server_send (server, "+OK Bye.");
 
@@ -171,6 +189,127 @@ test_json_login_and_stat (void)
   stat = json_object_get_object_member (object, "stat");
   g_assert_cmpint (json_object_get_int_member (stat, "messages"), ==, 12);
   g_assert_cmpint (json_object_get_int_member (stat, "size"), ==, 123456);
+  mailbox = json_object_get_object_member (object, "mailbox");
+  g_assert_true (json_object_get_boolean_member (mailbox, "uidl"));
+  g_assert_true (json_object_get_boolean_member (mailbox, "top"));
+  g_assert_cmpint (json_object_get_int_member (mailbox, "listed"), ==, 2);
+  capabilities = json_object_get_array_member (object, "capabilities_before_login");
+  g_assert_cmpuint (json_array_get_length (capabilities), ==, 7);
+}
+
+/* Logs in as alice (USER/PASS) to a server that lists @capa before login
+ * and @capa_after after it, and answers STAT with "+OK @count 300". */
+static PbFakeServer *
+logged_in_server (const char *capa,
+                  const char *capa_after,
+                  guint       count)
+{
+  PbFakeServer *server = pb_fake_server_new ();
+  g_autofree char *before = g_strdup_printf ("+OK\n%s\n.", capa);
+  g_autofree char *after = g_strdup_printf ("+OK\n%s\n.", capa_after);
+  g_autofree char *stat = g_strdup_printf ("+OK %u 300", count);
+
+  pb_fake_server_send (server, "+OK Fake POP3 ready.");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, before);
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK Logged in.");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, after);
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, stat);
+  return server;
+}
+
+static ProbeRun *
+probe_as_alice (PbFakeServer *server,
+                gboolean      json)
+{
+  g_autofree char *port = g_strdup_printf ("%u", pb_fake_server_get_port (server));
+  ProbeRun *run = run_probe ("secret\n", "127.0.0.1", "--port", port, "--security", "none",
+                             "--user", "alice", "--password-stdin", "--auth", "user",
+                             json ? "--json" : NULL, NULL);
+
+  assert_server_happy (server);
+  return run;
+}
+
+/* Defect: CAPA after login without UIDL and TOP made every check fail
+ * while probe said all was well. Both now ask; the probe shows the CAPA
+ * of either side of the login and what the check will use. */
+static void
+test_capa_after_login_omits_uidl (void)
+{
+  g_autoptr(PbFakeServer) server = logged_in_server ("USER\nUIDL\nTOP", "USER", 2);
+  g_autoptr(ProbeRun) run = NULL;
+
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 a\n2 b\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "+OK\nSubject: x\n.");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK Bye.");
+  run = probe_as_alice (server, FALSE);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_true (has_field (run->out, "Capabilities:", "USER, UIDL, TOP\n"));
+  g_assert_true (has_field (run->out, "After login:", "USER\n"));
+  g_assert_true (has_field (run->out, "UIDL:", "yes\n"));
+  g_assert_true (has_field (run->out, "TOP:", "yes\n"));
+}
+
+/* A server that refuses UIDL: the probe says the check will name messages
+ * by their headers. */
+static void
+test_uidl_refused (void)
+{
+  g_autoptr(PbFakeServer) server = logged_in_server ("USER\nTOP", "USER\nTOP", 1);
+  g_autoptr(ProbeRun) run = NULL;
+
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 300\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: x\n.");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK Bye.");
+  run = probe_as_alice (server, FALSE);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_true (has_field (run->out, "UIDL:", "no: a check tells messages apart by their headers"));
+  g_assert_true (has_field (run->out, "TOP:", "yes\n"));
+}
+
+/* Neither UIDL nor TOP: a check cannot work, so the probe fails the same
+ * way. */
+static void
+test_neither_uidl_nor_top (void)
+{
+  g_autoptr(PbFakeServer) server = logged_in_server ("USER", "USER", 1);
+  g_autoptr(ProbeRun) run = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object, *mailbox, *error;
+
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 300\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "-ERR unknown command");
+  run = probe_as_alice (server, TRUE);
+
+  g_assert_cmpint (run->status, ==, 1);
+  object = parse_object (run->out, parser);
+  g_assert_false (json_object_get_boolean_member (object, "ok"));
+  mailbox = json_object_get_object_member (object, "mailbox");
+  g_assert_false (json_object_get_boolean_member (mailbox, "uidl"));
+  g_assert_false (json_object_get_boolean_member (mailbox, "top"));
+  error = json_object_get_object_member (object, "error");
+  g_assert_nonnull (strstr (json_object_get_string_member (error, "message"),
+                            "neither UIDL nor TOP"));
 }
 
 static void
@@ -249,19 +388,6 @@ test_json_certificate_rejected (void)
   g_assert_nonnull (json_object_get_string_member (certificate, "problem"));
   error = json_object_get_object_member (object, "error");
   g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "certificate");
-}
-
-/* A line "LABEL   VALUE..." of the aligned human output. */
-static gboolean
-has_field (const char *out,
-           const char *label,
-           const char *value_prefix)
-{
-  g_autofree char *escaped_label = g_regex_escape_string (label, -1);
-  g_autofree char *escaped_value = g_regex_escape_string (value_prefix, -1);
-  g_autofree char *pattern = g_strdup_printf ("^%s +%s", escaped_label, escaped_value);
-
-  return g_regex_match_simple (pattern, out, G_REGEX_MULTILINE, 0);
 }
 
 static void
@@ -387,6 +513,9 @@ main (int argc, char **argv)
 
   g_test_add_func ("/cli/probe/json-login-and-stat", test_json_login_and_stat);
   g_test_add_func ("/cli/probe/json-login-failed", test_json_login_failed);
+  g_test_add_func ("/cli/probe/capa-after-login-omits-uidl", test_capa_after_login_omits_uidl);
+  g_test_add_func ("/cli/probe/uidl-refused", test_uidl_refused);
+  g_test_add_func ("/cli/probe/neither-uidl-nor-top", test_neither_uidl_nor_top);
   g_test_add_func ("/cli/probe/json-certificate-rejected", test_json_certificate_rejected);
   g_test_add_func ("/cli/probe/human-output", test_human_output);
   g_test_add_func ("/cli/probe/connection-refused", test_connection_refused);
