@@ -608,13 +608,28 @@ result_failed_early (PbFetch    *self,
   g_signal_emit (self, signals[SIGNAL_MESSAGE_DONE], 0, uidl, NULL, error);
 }
 
+static gboolean
+error_is_cancel (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 item_fail (FetchItem    *item,
            const GError *error)
 {
   PbFetch *self = item->fetch;
+  g_autoptr(GError) cancelled = NULL;
 
   g_assert (!item->finished);
+  /* A RETR under way when the person cancelled fails with GIO's bare
+   * "Operation was cancelled"; it reads like the ones never sent. */
+  if (error_is_cancel (error))
+    {
+      cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
+                                       _("Not downloaded: the download was cancelled."));
+      error = cancelled;
+    }
   g_clear_pointer (&item->message, pb_delivery_message_free);
   item->finished = TRUE;
   item->result->error = g_error_copy (error);
@@ -820,7 +835,9 @@ mark_kept_on_server (PbFetch *self)
   g_autoptr(GError) cancelled = NULL;
   const GError *why = self->fatal;
 
-  if (why == NULL)
+  /* A cancel that stopped a RETR under way is the fatal error, in GIO's
+   * words: say it in ours. */
+  if (why == NULL || error_is_cancel (why))
     {
       cancelled = g_error_new_literal (G_IO_ERROR, G_IO_ERROR_CANCELLED,
                                        _("the download was cancelled"));
@@ -1931,6 +1948,9 @@ pb_fetch_run_async (PbFetch             *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, pb_fetch_run_async);
+  /* complete() says what a cancel left behind in its own words; GTask
+   * would put GIO's bare "Operation was cancelled" in their place. */
+  g_task_set_check_cancellable (task, FALSE);
 
   if (self->task != NULL)
     {

@@ -292,6 +292,100 @@ test_expunged_by_another_client (Fixture       *fixture,
   g_assert_false (is_downloaded (fixture, "uid-two"));
 }
 
+static gboolean
+cancel_now (gpointer user_data)
+{
+  g_cancellable_cancel (user_data);
+  return G_SOURCE_REMOVE;
+}
+
+/* Ctrl-C while the server has not said a word yet: the job's error says
+ * that the download was cancelled, in its own words, not GIO's generic
+ * "Operation was cancelled" (which GTask would put in its place). */
+static void
+test_cancelled_before_greeting (Fixture       *fixture,
+                                gconstpointer  data)
+{
+  g_autoptr(GSocketListener) silent = g_socket_listener_new ();
+  g_autoptr(PbFetch) fetch = pb_fetch_new (fixture->account, fixture->state);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  Wait wait = { loop, NULL };
+
+  pb_account_set_port (fixture->account, pb_test_listen_silently (silent));
+  pb_fetch_set_password (fetch, "secret");
+  pb_fetch_run_async (fetch, cancellable, on_done, &wait);
+  g_idle_add (cancel_now, cancellable);
+  g_main_loop_run (loop);
+
+  error = wait.error;
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (error->message, ==, "The download was cancelled.");
+  g_assert_cmpuint (pb_fetch_get_results (fetch)->len, ==, 0);
+}
+
+/* Cancels once part of a second message has been written: the first one
+ * (25 octets on disk) is complete, the second is arriving. */
+static void
+cancel_in_second_message (PbFetch  *fetch,
+                          guint     done,
+                          guint     total,
+                          guint64   bytes_done,
+                          guint64   bytes_total,
+                          gdouble   rate,
+                          gpointer  user_data)
+{
+  if (bytes_done > strlen (on_disk[0]))
+    g_cancellable_cancel (user_data);
+}
+
+/* Ctrl-C in the middle of a message, deleting asked: each message says
+ * what the cancel left it as, in the same plain words whether its RETR
+ * was under way or not sent yet, never GIO's "Operation was cancelled". */
+static void
+test_cancelled_mid_retr (Fixture       *fixture,
+                         gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) server = server_with_three ();
+  g_autoptr(PbFetch) fetch = pb_fetch_new (fixture->account, fixture->state);
+  g_autoptr(GMainLoop) loop = g_main_loop_new (NULL, FALSE);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *problems = NULL;
+  static const char partial[] = "+OK\r\nSubject: two\r\n\r\nhalf of the bo";
+  Wait wait = { loop, NULL };
+
+  expect_retr (server, 1);
+  pb_fake_server_expect (server, "RETR 2");
+  pb_fake_server_send_raw (server, partial, strlen (partial));
+  pb_fake_server_stall (server);
+
+  pb_account_set_port (fixture->account, pb_fake_server_get_port (server));
+  pb_fetch_set_password (fetch, "secret");
+  pb_fetch_set_delete (fetch, TRUE);
+  g_signal_connect (fetch, "progress", G_CALLBACK (cancel_in_second_message), cancellable);
+  pb_fetch_run_async (fetch, cancellable, on_done, &wait);
+  g_main_loop_run (loop);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_error (wait.error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpstr (wait.error->message, ==, "The download was cancelled.");
+  g_clear_error (&wait.error);
+
+  assert_landed (fetch, 0, 1);
+  g_assert_true (g_str_has_suffix (result_at (fetch, 0)->error->message,
+                                   "but not deleted from the server: the download was cancelled"));
+  for (guint i = 1; i < 3; i++)
+    {
+      g_assert_null (result_at (fetch, i)->path);
+      g_assert_cmpstr (result_at (fetch, i)->error->message, ==,
+                       "Not downloaded: the download was cancelled.");
+    }
+  g_assert_cmpuint (count_files (fixture->tmp_dir), ==, 0);
+  g_assert_false (pb_fake_server_received_prefix (server, "DELE"));
+}
+
 static void
 test_drop_mid_retr (Fixture       *fixture,
                     gconstpointer  data)
@@ -926,6 +1020,8 @@ main (int argc, char **argv)
 
   ADD ("/fetch/faults/retr-error-fails-one", test_retr_error_fails_one);
   ADD ("/fetch/faults/expunged-by-another-client", test_expunged_by_another_client);
+  ADD ("/fetch/faults/cancelled-before-greeting", test_cancelled_before_greeting);
+  ADD ("/fetch/faults/cancelled-mid-retr", test_cancelled_mid_retr);
   ADD ("/fetch/faults/drop-mid-retr", test_drop_mid_retr);
   ADD ("/fetch/faults/stall-mid-retr", test_stall_mid_retr);
   ADD ("/fetch/faults/quit-dropped-after-dele", test_quit_dropped_after_dele);
