@@ -173,7 +173,7 @@ print_text (PbFetch      *fetch,
             const GError *job_error)
 {
   PbAccount *account = pb_fetch_get_account (fetch);
-  guint saved = 0, selected = 0, cleaned = 0;
+  guint saved = 0, selected = 0, cleaned = 0, stopped = 0, kept = 0;
 
   /* Counted: what is on disk, also when deleting it from the server
    * failed (its line says so); apart, what an earlier run downloaded and
@@ -191,6 +191,19 @@ print_text (PbFetch      *fetch,
         }
       if (result->error == NULL)
         continue;
+      /* The messages a stopped run (Ctrl-C, a lost connection) never got
+       * to, or got but could not delete then, fail with the run's own
+       * error: one line for each kind below, not one per message, which
+       * is thousands in a big mailbox. */
+      if (job_error != NULL &&
+          result->error->domain == job_error->domain && result->error->code == job_error->code)
+        {
+          if (result->path == NULL)
+            stopped++;
+          else
+            kept++;
+          continue;
+        }
       if (result->path != NULL)
         g_printerr (_("%s: %s\n"), result->uidl, result->error->message);
       else
@@ -201,6 +214,20 @@ print_text (PbFetch      *fetch,
     pb_cli_printerr (_("account “%s”: %s"), pb_account_get_name (account), job_error->message);
   else if (job_error != NULL)
     pb_cli_print_error (job_error);
+  if (kept > 0)
+    pb_cli_printerr (g_dngettext (NULL,
+                                  "%u message was downloaded but not deleted from the server: "
+                                  "the run stopped before deleting it.",
+                                  "%u messages were downloaded but not deleted from the server: "
+                                  "the run stopped before deleting them.",
+                                  kept),
+                     kept);
+  if (stopped > 0)
+    pb_cli_printerr (g_dngettext (NULL,
+                                  "%u message was not downloaded; the same command fetches it later.",
+                                  "%u messages were not downloaded; the same command fetches them later.",
+                                  stopped),
+                     stopped);
 
   if (selected == 0 && job_error == NULL)
     g_print (_("No new messages for “%s”.\n"), pb_account_get_name (account));
