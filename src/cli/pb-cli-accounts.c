@@ -507,6 +507,7 @@ accounts_remove (int    argc,
   g_autoptr(PbCliWait) wait = pb_cli_wait_new ();
   g_autoptr(PbState) state = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) secret_error = NULL;
   const char *name;
   int status = PB_EXIT_OK;
 
@@ -526,19 +527,29 @@ accounts_remove (int    argc,
       pb_cli_print_error (error);
       return PB_EXIT_USAGE;
     }
+
+  /* The password before the account is saved as gone: after that nothing
+   * names its keyring item any more. A locked keyring can be unlocked and
+   * the command run again, so the account stays until then; with no
+   * keyring running at all there may never be one, so it goes anyway. */
+  pb_secrets_clear_async (name, NULL, pb_cli_wait_done, wait);
+  if (!pb_secrets_clear_finish (pb_cli_wait_run (wait), &secret_error) &&
+      g_error_matches (secret_error, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED))
+    {
+      pb_cli_printerr (_("Account “%s” was not removed: its password could not be removed "
+                         "from the keyring: %s"), name, secret_error->message);
+      return PB_EXIT_FAILED;
+    }
+
   if (!pb_account_store_save (store, &error))
     {
       pb_cli_print_error (error);
       return PB_EXIT_FAILED;
     }
-
-  /* The account is gone; what follows is cleaning up after it. */
-  pb_secrets_clear_async (name, NULL, pb_cli_wait_done, wait);
-  if (!pb_secrets_clear_finish (pb_cli_wait_run (wait), &error))
+  if (secret_error != NULL)
     {
       pb_cli_printerr (_("Account “%s” was removed, but its password could not be removed from the keyring: %s"),
-                       name, error->message);
-      g_clear_error (&error);
+                       name, secret_error->message);
       status = PB_EXIT_FAILED;
     }
 

@@ -521,22 +521,112 @@ pb_secrets_store_finish (GAsyncResult  *result,
   return g_task_propagate_boolean (G_TASK (result), error);
 }
 
-/* Clear */
+/* Clear
+ *
+ * Through SecretService rather than secret_password_clear(): that one
+ * removes only unlocked items and says "nothing to remove" for the rest,
+ * so an account removed while the keyring was locked left its password
+ * behind for ever. The search asks to unlock (a prompt on a desktop); an
+ * item still locked after it is an error, so the caller can say so. */
+
+typedef struct {
+  char   *account_name;
+  guint   deleting;      /* secret_item_delete calls not answered yet */
+  GError *error;         /* the first one that failed */
+} ClearData;
 
 static void
-clear_cleared (GObject      *source,
+clear_data_free (ClearData *data)
+{
+  g_free (data->account_name);
+  g_clear_error (&data->error);
+  g_free (data);
+}
+
+static void
+clear_deleted (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  ClearData *data = g_task_get_task_data (task);
   GError *error = NULL;
 
-  /* FALSE without an error: there was nothing to remove, which is fine. */
-  secret_password_clear_finish (result, &error);
-  if (error != NULL)
-    g_task_return_error (task, map_error (error, g_task_get_cancellable (task)));
+  if (!secret_item_delete_finish (SECRET_ITEM (source), result, &error))
+    {
+      if (data->error == NULL)
+        data->error = map_error (error, g_task_get_cancellable (task));
+      else
+        g_error_free (error);
+    }
+  if (--data->deleting > 0)
+    return;
+  if (data->error != NULL)
+    g_task_return_error (task, g_steal_pointer (&data->error));
   else
     g_task_return_boolean (task, TRUE);
+}
+
+static void
+clear_searched (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ClearData *data = g_task_get_task_data (task);
+  GError *error = NULL;
+  GList *items = secret_service_search_finish (SECRET_SERVICE (source), result, &error);
+
+  if (error != NULL)
+    {
+      g_task_return_error (task, map_error (error, g_task_get_cancellable (task)));
+      return;
+    }
+  for (GList *l = items; l != NULL; l = l->next)
+    if (secret_item_get_locked (l->data))
+      {
+        /* Asked to unlock and still locked: the prompt was dismissed or
+         * could not be shown. Nothing is removed, not even the unlocked
+         * ones, so that trying again finds all of them. */
+        g_list_free_full (items, g_object_unref);
+        g_task_return_new_error (task, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED,
+                                 _("Your keyring is locked; unlock it (for example by logging in to the desktop or with your password manager) and try again"));
+        return;
+      }
+  if (items == NULL)
+    {
+      g_task_return_boolean (task, TRUE);  /* nothing to remove is fine */
+      return;
+    }
+  for (GList *l = items; l != NULL; l = l->next)
+    {
+      data->deleting++;
+      secret_item_delete (l->data, g_task_get_cancellable (task), clear_deleted, g_object_ref (task));
+    }
+  g_list_free_full (items, g_object_unref);
+}
+
+static void
+clear_got_service (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ClearData *data = g_task_get_task_data (task);
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  GError *error = NULL;
+
+  service = secret_service_get_finish (result, &error);
+  if (service == NULL)
+    {
+      g_task_return_error (task, map_error (error, g_task_get_cancellable (task)));
+      return;
+    }
+  g_hash_table_insert (attributes, (gpointer) "account", data->account_name);
+  secret_service_search (service, get_schema (), attributes,
+                         SECRET_SEARCH_ALL | SECRET_SEARCH_UNLOCK,
+                         g_task_get_cancellable (task), clear_searched, g_object_ref (task));
 }
 
 void
@@ -546,16 +636,19 @@ pb_secrets_clear_async (const char          *account_name,
                         gpointer             user_data)
 {
   GTask *task;
+  ClearData *data;
 
   g_return_if_fail (account_name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, pb_secrets_clear_async);
+  data = g_new0 (ClearData, 1);
+  data->account_name = g_strdup (account_name);
+  g_task_set_task_data (task, data, (GDestroyNotify) clear_data_free);
 
   /* The callback owns the task's reference. */
-  secret_password_clear (get_schema (), cancellable, clear_cleared, task,
-                         "account", account_name, NULL);
+  secret_service_get (SECRET_SERVICE_NONE, cancellable, clear_got_service, task);
 }
 
 gboolean

@@ -28,7 +28,9 @@ void     pb_secrets_store_async   (PbAccount *account, const char *password,
                                    GAsyncReadyCallback callback, gpointer user_data);
 gboolean pb_secrets_store_finish  (GAsyncResult *result, GError **error);
 
-/* Removing a missing item is not an error. */
+/* Removing a missing item is not an error. An item the keyring keeps
+ * locked (the unlock prompt dismissed, or none can be shown) is
+ * PB_CORE_ERROR_KEYRING_LOCKED, and then nothing is removed. */
 void     pb_secrets_clear_async   (const char *account_name, GCancellable *cancellable,
                                    GAsyncReadyCallback callback, gpointer user_data);
 gboolean pb_secrets_clear_finish  (GAsyncResult *result, GError **error);

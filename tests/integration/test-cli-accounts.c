@@ -1,6 +1,7 @@
 /* "popbiff accounts …" as a person or a script runs it: the built binary,
  * a private keyring (tests/tools/with-keyring.sh), isolated XDG dirs. */
 #include <json-glib/json-glib.h>
+#include <libsecret/secret.h>
 
 #include "core/pb-core-error.h"
 #include "core/pb-secrets.h"
@@ -431,6 +432,51 @@ test_no_keyring (void)
   g_assert_null (strstr (text, "[work]"));
 }
 
+/* Run in its own keyring session (meson registers it apart): once locked,
+ * a headless session cannot unlock it again. Removing an account whose
+ * password sits in a locked keyring removes nothing, and says so: removed
+ * anyway, nothing would name the keyring item any more. */
+static void
+test_remove_locked (void)
+{
+  g_auto(Run) add = { 0 };
+  g_auto(Run) run = { 0 };
+  g_autoptr(SecretService) service = NULL;
+  g_autoptr(SecretCollection) collection = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  GList *objects = NULL;
+  const char *mode = g_getenv ("PB_TEST_KEYRING");
+
+  if (mode == NULL || !g_str_equal (mode, "keyring"))
+    {
+      g_test_skip ("needs a keyring (with-keyring.sh)");
+      return;
+    }
+
+  run_popbiff (&add, "secret\n", "accounts", "add", "work", "--host", "h", "--user", "u",
+               "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  service = secret_service_get_sync (SECRET_SERVICE_LOAD_COLLECTIONS, NULL, &error);
+  g_assert_no_error (error);
+  collection = secret_collection_for_alias_sync (service, SECRET_COLLECTION_DEFAULT,
+                                                 SECRET_COLLECTION_NONE, NULL, &error);
+  g_assert_no_error (error);
+  objects = g_list_append (objects, collection);
+  g_assert_cmpint (secret_service_lock_sync (service, objects, NULL, NULL, &error), ==, 1);
+  g_assert_no_error (error);
+  g_list_free (objects);
+
+  run_popbiff (&run, NULL, "accounts", "remove", "work", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpstr (run.out, ==, "");
+  g_assert_true (g_str_has_prefix (run.err, "popbiff: Account “work” was not removed: "));
+  g_assert_nonnull (strstr (run.err, "locked"));
+  text = config_text ();
+  g_assert_nonnull (strstr (text, "[work]"));
+}
+
 /* A script adds accounts with several "popbiff accounts add" at once: each
  * one's account is in the file afterwards (the saves took turns, and each
  * merged what the others had saved). */
@@ -570,5 +616,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/accounts/man-page-documents-options", test_man_page_documents_options);
   g_test_add_func ("/cli/accounts/empty-folder-is-the-default", test_empty_folder_is_the_default);
   g_test_add_func ("/cli/accounts/concurrent-adds-all-kept", test_concurrent_adds_all_kept);
+  /* Last: it locks the keyring for good. */
+  g_test_add_func ("/cli/accounts/remove-locked", test_remove_locked);
   return g_test_run ();
 }

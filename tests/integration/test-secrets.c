@@ -330,6 +330,24 @@ test_cancel_one_of_many (void)
   g_assert_true (clear ("c-b", NULL));
 }
 
+/* Items of @account_name in the keyring, locked ones too. */
+static guint
+count_items (SecretService *service,
+             const char    *account_name)
+{
+  g_autoptr(GHashTable) attributes = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GError) error = NULL;
+  GList *items;
+  guint n;
+
+  g_hash_table_insert (attributes, (gpointer) "account", (gpointer) account_name);
+  items = secret_service_search_sync (service, NULL, attributes, SECRET_SEARCH_ALL, NULL, &error);
+  g_assert_no_error (error);
+  n = g_list_length (items);
+  g_list_free_full (items, g_object_unref);
+  return n;
+}
+
 /* Run in its own keyring session (meson registers it separately): once
  * locked, a headless session cannot unlock it again. */
 static void
@@ -370,6 +388,13 @@ test_locked (void)
   g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED);
   g_assert_cmpstr (pb_error_kind (error), ==, "keyring");
   g_assert_nonnull (strstr (error->message, "locked"));
+  g_clear_error (&error);
+
+  /* Removing it cannot either, and says so: "nothing to remove" would
+   * leave the password in the keyring for ever behind a removed account. */
+  g_assert_false (clear ("locked", &error));
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED);
+  g_assert_cmpuint (count_items (service, "locked"), ==, 1);
 }
 
 static void
