@@ -4,6 +4,8 @@
  * time, one session each, and prints one line per account, or with --json
  * the array of DESIGN.md. Exit 0 when every check worked, 1 when one
  * failed, 2 for a wrong command line or configuration. */
+#include <string.h>
+
 #include <glib/gi18n.h>
 
 #include "core/pb-check.h"
@@ -12,7 +14,10 @@
 #include "pb-cli-util.h"
 
 typedef struct {
-  PbAccount     *account;     /* owned: a copy carrying the --timeout override */
+  char          *name;
+  PbAccount     *account;     /* owned: a copy carrying the --timeout override;
+                               * NULL for an account whose settings did not load */
+  GError        *config_error;/* owned: why that account did not load */
   PbState       *state;       /* owned; the check loads it */
   PbCheckResult *result;      /* owned, NULL until done */
   guint         *pending;     /* checks still running, shared by all jobs */
@@ -21,10 +26,36 @@ typedef struct {
 static void
 check_job_free (CheckJob *job)
 {
+  g_free (job->name);
   g_clear_object (&job->account);
+  g_clear_error (&job->config_error);
   g_clear_object (&job->state);
   g_clear_object (&job->result);
   g_free (job);
+}
+
+/* An account whose group in accounts.conf has a bad value: not checked,
+ * but it has its element in --json (kind "config"), so that a script
+ * sees every account it has, not only the ones that loaded. */
+static CheckJob *
+check_job_new_broken (const char   *name,
+                      const GError *load_error)
+{
+  CheckJob *job = g_new0 (CheckJob, 1);
+
+  job->name = g_strdup (name);
+  job->config_error = g_error_copy (load_error);
+  return job;
+}
+
+static int
+compare_jobs (gconstpointer a,
+              gconstpointer b)
+{
+  const CheckJob *job_a = *(const CheckJob * const *) a;
+  const CheckJob *job_b = *(const CheckJob * const *) b;
+
+  return strcmp (job_a->name, job_b->name);
 }
 
 static void
@@ -48,12 +79,15 @@ static void
 run_checks (GPtrArray *jobs,
             guint      max_tops)
 {
-  guint pending = jobs->len;
+  guint pending = 0;
 
   for (guint i = 0; i < jobs->len; i++)
     {
       CheckJob *job = g_ptr_array_index (jobs, i);
 
+      if (job->account == NULL)
+        continue;
+      pending++;
       job->pending = &pending;
       pb_check_run_async (job->account, job->state, NULL, max_tops,
                           PB_CHECK_LOAD_STATE | PB_CHECK_COUNTS_ONLY, NULL,
@@ -67,7 +101,7 @@ run_checks (GPtrArray *jobs,
   for (guint i = 0; i < jobs->len; i++)
     {
       CheckJob *job = g_ptr_array_index (jobs, i);
-      const GError *state_error = pb_check_result_get_state_error (job->result);
+      const GError *state_error = job->result != NULL ? pb_check_result_get_state_error (job->result) : NULL;
 
       if (state_error != NULL)
         pb_cli_print_error (state_error);
@@ -75,14 +109,15 @@ run_checks (GPtrArray *jobs,
 }
 
 static JsonNode *
-result_to_json (PbCheckResult *result)
+job_to_json (CheckJob *job)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
-  const GError *error = pb_check_result_get_error (result);
+  PbCheckResult *result = job->result;
+  const GError *error = result != NULL ? pb_check_result_get_error (result) : job->config_error;
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "account");
-  json_builder_add_string_value (builder, pb_check_result_get_account_name (result));
+  json_builder_add_string_value (builder, job->name);
   json_builder_set_member_name (builder, "ok");
   json_builder_add_boolean_value (builder, error == NULL);
   json_builder_set_member_name (builder, "total");
@@ -148,7 +183,7 @@ print_results (GPtrArray *jobs,
         {
           CheckJob *job = g_ptr_array_index (jobs, i);
 
-          json_array_add_element (array, result_to_json (job->result));
+          json_array_add_element (array, job_to_json (job));
         }
       json_node_set_array (root, array);
       pb_cli_print_json (root);
@@ -161,9 +196,12 @@ print_results (GPtrArray *jobs,
     for (guint i = 0; i < jobs->len; i++)
       {
         CheckJob *job = g_ptr_array_index (jobs, i);
-        g_autofree char *text = describe_result (job->result);
+        g_autofree char *text = NULL;
 
-        pb_cli_table_add_row (table, pb_account_get_name (job->account), text, NULL);
+        if (job->result == NULL)
+          continue;  /* its settings did not load: said on stderr already */
+        text = describe_result (job->result);
+        pb_cli_table_add_row (table, job->name, text, NULL);
       }
     pb_cli_table_print (table);
   }
@@ -175,6 +213,7 @@ check_job_new (PbAccount *account,
 {
   CheckJob *job = g_new0 (CheckJob, 1);
 
+  job->name = g_strdup (pb_account_get_name (account));
   job->account = pb_account_copy (account);
   if (timeout > 0)
     pb_account_set_timeout (job->account, timeout);
@@ -221,15 +260,27 @@ pb_cli_check (int    argc,
     {
       for (guint i = 0; names[i] != NULL; i++)
         {
-          PbAccount *account = pb_cli_find_account (store, names[i], &exit_code);
+          const GError *load_error = pb_account_store_get_load_error (store, names[i]);
+          PbAccount *account = NULL;
           gboolean duplicate = FALSE;
 
-          if (account == NULL)
+          /* A name that is no account is a wrong command line; one whose
+           * settings are bad is checked no more than the others are
+           * held up by it. */
+          if (load_error == NULL && (account = pb_cli_find_account (store, names[i], &exit_code)) == NULL)
             return exit_code;
           for (guint j = 0; j < i; j++)
             duplicate |= g_str_equal (names[i], names[j]);
-          /* Named explicitly: checked even when disabled. */
-          if (!duplicate)
+          if (duplicate)
+            continue;
+          if (load_error != NULL)
+            {
+              pb_cli_print_error (load_error);
+              exit_code = PB_EXIT_USAGE;
+              g_ptr_array_add (jobs, check_job_new_broken (names[i], load_error));
+            }
+          else
+            /* Named explicitly: checked even when disabled. */
             g_ptr_array_add (jobs, check_job_new (account, timeout));
         }
     }
@@ -237,6 +288,7 @@ pb_cli_check (int    argc,
     {
       GPtrArray *accounts = pb_account_store_get_accounts (store);
       GPtrArray *load_errors = pb_account_store_get_load_errors (store);
+      g_auto(GStrv) broken = pb_account_store_dup_broken_names (store);
 
       /* The good accounts are still checked; the exit status says the
        * configuration needs fixing. */
@@ -245,6 +297,8 @@ pb_cli_check (int    argc,
           pb_cli_print_error (g_ptr_array_index (load_errors, i));
           exit_code = PB_EXIT_USAGE;
         }
+      for (guint i = 0; broken[i] != NULL; i++)
+        g_ptr_array_add (jobs, check_job_new_broken (broken[i], g_ptr_array_index (load_errors, i)));
       for (guint i = 0; i < accounts->len; i++)
         {
           PbAccount *account = g_ptr_array_index (accounts, i);
@@ -252,9 +306,11 @@ pb_cli_check (int    argc,
           if (pb_account_get_enabled (account))
             g_ptr_array_add (jobs, check_job_new (account, timeout));
         }
+      /* In the order of their names, as accounts list has them. */
+      g_ptr_array_sort (jobs, compare_jobs);
       if (accounts->len == 0 && load_errors->len == 0)
         pb_cli_printerr (_("No accounts to check; add one with “popbiff accounts add”."));
-      else if (accounts->len > 0 && jobs->len == 0)
+      else if (accounts->len > 0 && jobs->len == load_errors->len)
         /* Not silence: the person would not know nothing was checked. */
         pb_cli_printerr (_("Every account is disabled, so none was checked; name one "
                            "(“popbiff check NAME”) or enable it with “popbiff accounts edit "
@@ -268,7 +324,7 @@ pb_cli_check (int    argc,
     {
       CheckJob *job = g_ptr_array_index (jobs, i);
 
-      if (!pb_check_result_get_ok (job->result) && exit_code == PB_EXIT_OK)
+      if (job->result != NULL && !pb_check_result_get_ok (job->result) && exit_code == PB_EXIT_OK)
         exit_code = PB_EXIT_FAILED;
     }
   return exit_code;

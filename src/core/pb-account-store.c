@@ -714,6 +714,26 @@ pb_account_store_get_load_error (PbAccountStore *self,
   return g_hash_table_lookup (self->errors, name);
 }
 
+GStrv
+pb_account_store_dup_broken_names (PbAccountStore *self)
+{
+  g_autofree const char **names = NULL;
+  GStrvBuilder *builder;
+  GStrv result;
+  guint n = 0;
+
+  g_return_val_if_fail (PB_IS_ACCOUNT_STORE (self), NULL);
+
+  names = (const char **) g_hash_table_get_keys_as_array (self->errors, &n);
+  qsort (names, n, sizeof (char *), compare_error_names);
+  builder = g_strv_builder_new ();
+  for (guint i = 0; i < n; i++)
+    g_strv_builder_add (builder, names[i]);
+  result = g_strv_builder_end (builder);
+  g_strv_builder_unref (builder);
+  return result;
+}
+
 PbAccount *
 pb_account_store_dup_broken (PbAccountStore *self,
                              const char     *name)

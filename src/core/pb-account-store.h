@@ -41,6 +41,9 @@ PbAccount      *pb_account_store_lookup     (PbAccountStore *self, const char *n
 /* The load error of the account named @name, NULL if it loaded (or does
  * not exist). (transfer none) */
 const GError   *pb_account_store_get_load_error (PbAccountStore *self, const char *name);
+/* The names of the accounts whose group did not load, in the order of
+ * get_load_errors(). NULL-terminated. (transfer full) */
+GStrv           pb_account_store_dup_broken_names (PbAccountStore *self);
 /* The account @name whose group has a bad value, as far as it could be
  * read (bad values left at their defaults), so that an editor can fix it
  * and pass it to replace(). NULL if @name is not such an account.

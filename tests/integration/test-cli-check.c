@@ -383,6 +383,62 @@ test_no_accounts (void)
   g_assert_cmpuint (json_array_get_length (parse_array (parser, run.out)), ==, 0);
 }
 
+/* A hand-edited accounts.conf with a bad value in one account: the others
+ * are checked, and --json still has one element per account, the broken
+ * one with kind "config" naming the key, so a script sees it (exit 2: the
+ * configuration needs fixing). Named on the command line, the same. */
+static void
+test_broken_account_in_json (void)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) named_parser = json_parser_new ();
+  g_autofree char *port = g_strdup_printf ("%u", pb_test_closed_port ());
+  g_autofree char *conf = g_build_filename (g_get_user_config_dir (), "popbiff", "accounts.conf", NULL);
+  g_autofree char *text = NULL;
+  g_autofree char *edited = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) all = { 0 };
+  g_auto(PbTestRun) named = { 0 };
+  JsonArray *results;
+  JsonObject *bad, *good, *bad_error;
+
+  pb_test_run_popbiff (&add, NULL, "accounts", "add", "good", "--host", "127.0.0.1",
+                       "--port", port, "--security", "none", "--user", "u", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  g_assert_true (g_file_get_contents (conf, &text, NULL, &error));
+  g_assert_no_error (error);
+  edited = g_strconcat (text, "\n[bad]\nhost=h\nport=99999\nuser=u\n", NULL);
+  g_assert_true (g_file_set_contents (conf, edited, -1, &error));
+  g_assert_no_error (error);
+
+  pb_test_run_popbiff (&all, NULL, "check", "--json", NULL);
+  g_assert_cmpint (all.status, ==, 2);
+  g_assert_nonnull (strstr (all.err, "“bad”"));
+  results = parse_array (parser, all.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 2);
+  bad = json_array_get_object_element (results, 0);
+  good = json_array_get_object_element (results, 1);
+  g_assert_cmpstr (json_object_get_string_member (bad, "account"), ==, "bad");
+  g_assert_false (json_object_get_boolean_member (bad, "ok"));
+  g_assert_true (json_object_get_null_member (bad, "total"));
+  g_assert_true (json_object_get_null_member (bad, "new"));
+  g_assert_true (json_object_get_null_member (bad, "size"));
+  bad_error = json_object_get_object_member (bad, "error");
+  g_assert_cmpstr (json_object_get_string_member (bad_error, "kind"), ==, "config");
+  g_assert_nonnull (strstr (json_object_get_string_member (bad_error, "message"), "port"));
+  g_assert_cmpstr (json_object_get_string_member (good, "account"), ==, "good");
+
+  pb_test_run_popbiff (&named, NULL, "check", "good", "bad", "--json", NULL);
+  g_assert_cmpint (named.status, ==, 2);
+  results = parse_array (named_parser, named.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 2);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (results, 0), "account"),
+                   ==, "good");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (results, 1), "account"),
+                   ==, "bad");
+}
+
 /* Only disabled accounts: nothing is checked, and stderr says why (the
  * JSON stays the contract: an empty array). */
 static void
@@ -680,6 +736,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/check/bad-command-lines", test_bad_command_lines);
   g_test_add_func ("/cli/check/no-accounts", test_no_accounts);
   g_test_add_func ("/cli/check/all-disabled", test_all_disabled);
+  g_test_add_func ("/cli/check/broken-account-in-json", test_broken_account_in_json);
   g_test_add_func ("/cli/help/usage-lines", test_help_usage_lines);
   g_test_add_func ("/cli/list/json", test_list_json);
   g_test_add_func ("/cli/list/failed-check", test_list_failed_check);
