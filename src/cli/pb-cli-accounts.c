@@ -92,16 +92,6 @@ settings_context (Settings   *s,
   return context;
 }
 
-/* "~/x" and relative paths typed in an option become absolute: the
- * account outlives the directory the command ran in. */
-static char *
-absolute_path (const char *path)
-{
-  if (g_str_has_prefix (path, "~/") || g_str_equal (path, "~"))
-    return g_build_filename (g_get_home_dir (), path + 1, NULL);
-  return g_canonicalize_filename (path, NULL);
-}
-
 static int
 usage (const char *command,
        const char *message)
@@ -167,7 +157,7 @@ apply_settings (const Settings *s,
     {
       /* --folder "" returns to the default folder, as "" removes a CA
        * file; made absolute it would be the current directory. */
-      g_autofree char *folder = *s->folder != '\0' ? absolute_path (s->folder) : NULL;
+      g_autofree char *folder = *s->folder != '\0' ? pb_cli_absolute_path (s->folder) : NULL;
 
       pb_account_set_folder (account, folder);
     }
@@ -181,7 +171,7 @@ apply_settings (const Settings *s,
     }
   if (s->ca_file != NULL)
     {
-      g_autofree char *ca_file = *s->ca_file != '\0' ? absolute_path (s->ca_file) : NULL;
+      g_autofree char *ca_file = *s->ca_file != '\0' ? pb_cli_absolute_path (s->ca_file) : NULL;
 
       pb_account_set_ca_file (account, ca_file);  /* --ca-file "" removes it */
     }

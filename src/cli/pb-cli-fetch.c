@@ -328,7 +328,9 @@ pb_cli_fetch (int    argc,
     pb_fetch_set_selection (fetch, PB_FETCH_SELECT_UIDLS, (const char * const *) &rest[1]);
   if (folder != NULL)
     {
-      g_autofree char *absolute = g_canonicalize_filename (folder, NULL);
+      /* As accounts add takes it: "~/Mail/x" from a script is not a
+       * folder named "~" here. */
+      g_autofree char *absolute = pb_cli_absolute_path (folder);
 
       pb_fetch_set_folder (fetch, absolute);
     }

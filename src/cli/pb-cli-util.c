@@ -67,6 +67,16 @@ pb_cli_parse_options (GOptionContext  *context,
   return TRUE;
 }
 
+char *
+pb_cli_absolute_path (const char *path)
+{
+  g_return_val_if_fail (path != NULL, NULL);
+
+  if (g_str_has_prefix (path, "~/") || g_str_equal (path, "~"))
+    return g_build_filename (g_get_home_dir (), path + 1, NULL);
+  return g_canonicalize_filename (path, NULL);
+}
+
 gboolean
 pb_cli_parse_uint (const char *text,
                    guint       min,

@@ -32,6 +32,11 @@ int       pb_cli_usage_error   (const char *command, const char *format, ...) G_
 gboolean  pb_cli_parse_options (GOptionContext *context, const char *command,
                                 int *argc, char ***argv);
 
+/* A path typed in an option, made absolute: "~" and "~/x" are in the home
+ * folder (a script quotes them, so no shell expands them), a relative path
+ * is from the current folder. Newly allocated. */
+char     *pb_cli_absolute_path (const char *path);
+
 /* A whole decimal number in [@min, @max], nothing else (no sign, no
  * spaces, no suffix). */
 gboolean  pb_cli_parse_uint    (const char *text, guint min, guint max, guint *out);

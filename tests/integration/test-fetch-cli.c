@@ -383,6 +383,46 @@ test_dropped_before_dele (void)
   g_assert_null (strstr (fetch.err, "uid-"));
 }
 
+/* --folder "~/…" as a script passes it (quoted, so no shell expands it) is
+ * in the home folder, as accounts add --folder takes it: not a folder
+ * named "~" in the current one. */
+static void
+test_folder_tilde_is_home (void)
+{
+  static const char * const fetch_args[] = { "fetch", "fake", "--folder", "~/fetched here",
+                                              "--format", "eml", "--json", NULL };
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autofree char *problems = NULL;
+  g_autofree char *folder = g_build_filename (g_get_home_dir (), "fetched here", NULL);
+  g_autofree char *parent = NULL;
+  g_auto(PbTestRun) fetch = { 0 };
+  JsonArray *results;
+  const char *path;
+
+  if (!have_keyring ())
+    return;
+  add_fake_account (server);
+
+  script_listing (server, "+OK\n1 uid-one\n.", "+OK 1 message\n1 26\n.");
+  pb_fake_server_expect (server, "RETR 1");
+  pb_fake_server_send (server, "+OK\nSubject: one\n\nfirst body\n.");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  pb_test_run_popbiffv (&fetch, NULL, fetch_args);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_cmpint (fetch.status, ==, 0);
+  results = parse_array (parser, fetch.out);
+  g_assert_cmpuint (json_array_get_length (results), ==, 1);
+  path = json_object_get_string_member (json_array_get_object_element (results, 0), "path");
+  parent = g_path_get_dirname (path);
+  g_assert_cmpstr (parent, ==, folder);
+  g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+}
+
 /* A run stopped early in a big mailbox (the server gone, or Ctrl-C) says
  * so once, with counts: not one line per message it never got to, or got
  * but had not deleted yet. */
@@ -443,6 +483,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/fetch/downloaded-not-deleted-has-path", test_downloaded_not_deleted_has_path);
   g_test_add_func ("/cli/fetch/dropped-before-dele", test_dropped_before_dele);
   g_test_add_func ("/cli/fetch/stopped-run-is-one-line", test_stopped_run_is_one_line);
+  g_test_add_func ("/cli/fetch/folder-tilde-is-home", test_folder_tilde_is_home);
 
   return g_test_run ();
 }
