@@ -29,6 +29,47 @@
       }                                                                 \
   } while (0)
 
+/* pb_pop3_uidl_to_key()'s promises: a key only for 1 to PB_POP3_UIDL_MAX
+ * bytes; valid UTF-8 without spaces or control characters (C0, DEL, C1);
+ * and lossless: undoing the escapes (U+FFFD and two hex digits per byte)
+ * gives the UIDL back, so no two UIDLs share a key. */
+static void
+check_uidl_key (const char *uidl,
+                gsize       len)
+{
+  g_autofree char *key = pb_pop3_uidl_to_key (uidl, len);
+  g_autoptr(GByteArray) back = NULL;
+
+  CHECK ((key != NULL) == pb_pop3_uidl_is_valid (uidl, len));
+  if (key == NULL)
+    return;
+  CHECK (len > 0 && len <= PB_POP3_UIDL_MAX);
+  CHECK (g_utf8_validate (key, -1, NULL));
+  back = g_byte_array_new ();
+  for (const char *p = key; *p != '\0';)
+    {
+      gunichar c = g_utf8_get_char (p);
+      const char *next = g_utf8_next_char (p);
+
+      CHECK (c > 0x20 && c != 0x7f && !(c >= 0x80 && c <= 0x9f));
+      if (c == 0xfffd)
+        {
+          char hex[3] = { next[0], next[0] ? next[1] : '\0', '\0' };
+          guint8 byte;
+
+          CHECK (g_ascii_isxdigit (hex[0]) && g_ascii_isxdigit (hex[1]));
+          byte = (guint8) g_ascii_strtoull (hex, NULL, 16);
+          CHECK (byte >= 0x80);
+          g_byte_array_append (back, &byte, 1);
+          next += 2;
+        }
+      else
+        g_byte_array_append (back, (const guint8 *) p, (guint) (next - p));
+      p = next;
+    }
+  CHECK (back->len == len && memcmp (back->data, uidl, len) == 0);
+}
+
 static const gsize max_status_choices[] = {
   PB_POP3_READER_DEFAULT_MAX_STATUS, 1, 4, 16,
 };
@@ -103,12 +144,7 @@ check_status_helpers (const char *line,
   if (arg != NULL)
     CHECK (code != NULL && strlen (arg) > 0 && strchr (arg, ']') == NULL);
 
-  if (pb_pop3_uidl_is_valid (line, len))
-    {
-      CHECK (len > 0 && len <= PB_POP3_UIDL_MAX);
-      for (gsize i = 0; i < len; i++)
-        CHECK ((guchar) line[i] > 0x20 && (guchar) line[i] < 0x7f);
-    }
+  check_uidl_key (line, len);
 }
 
 /* Feeds @data in the pieces @sizes gives (cycled; NULL: whole). */

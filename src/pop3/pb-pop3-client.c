@@ -2430,6 +2430,17 @@ parse_word_uint (const Word *word,
   return parse_uint (digits, max, out);
 }
 
+static GError *
+invalid_uidl_error (PbPop3Client *self,
+                    guint         number)
+{
+  return g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
+                      _("The server %s sent an invalid unique message identifier (UIDL) "
+                        "for message %u: empty, longer than %u bytes, or holding spaces "
+                        "or control characters."),
+                      self->host, number, (guint) PB_POP3_UIDL_MAX);
+}
+
 static GPtrArray *
 parse_listing (PbPop3Client  *self,
                GBytes        *body,
@@ -2479,14 +2490,13 @@ parse_listing (PbPop3Client  *self,
       g_ptr_array_add (result, listing);
       if (uidl)
         {
-          if (count > 2 || !pb_pop3_uidl_is_valid (words[1].text, words[1].len))
+          if (count <= 2)
+            listing->uidl = pb_pop3_uidl_to_key (words[1].text, words[1].len);
+          if (listing->uidl == NULL)
             {
-              g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
-                           _("The server %s sent an invalid unique message identifier "
-                             "for message %u."), self->host, listing->number);
+              g_propagate_error (error, invalid_uidl_error (self, listing->number));
               return NULL;
             }
-          listing->uidl = g_strndup (words[1].text, words[1].len);
         }
       else
         {
@@ -2599,6 +2609,7 @@ on_op_response (GObject      *source,
       {
         g_auto(GStrv) words = split_words (response->text);
         guint64 number = 0;
+        char *key;
 
         if (words[0] == NULL || words[1] == NULL ||
             !parse_uint (words[0], G_MAXUINT, &number) || number != op->number)
@@ -2606,14 +2617,13 @@ on_op_response (GObject      *source,
             g_task_return_error (task, protocol_error (self, "UIDL"));
             return;
           }
-        if (words[2] != NULL || !pb_pop3_uidl_is_valid (words[1], strlen (words[1])))
+        key = words[2] == NULL ? pb_pop3_uidl_to_key (words[1], strlen (words[1])) : NULL;
+        if (key == NULL)
           {
-            g_task_return_new_error (task, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
-                                     _("The server %s sent an invalid unique message "
-                                       "identifier for message %u."), self->host, op->number);
+            g_task_return_error (task, invalid_uidl_error (self, op->number));
             return;
           }
-        g_task_return_pointer (task, g_strdup (words[1]), g_free);
+        g_task_return_pointer (task, key, g_free);
       }
       return;
 

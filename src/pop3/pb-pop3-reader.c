@@ -491,24 +491,76 @@ pb_pop3_status_get_code_argument (const char *text)
   return g_strndup (arg, arg_len);
 }
 
+/* U+FFFD is what an escaped byte starts with (pb_pop3_uidl_to_key()). */
+#define ESCAPE_MARK "\xef\xbf\xbd"
+
+char *
+pb_pop3_uidl_to_key (const char *uidl,
+                     gsize       len)
+{
+  GString *key;
+  const char *p = uidl;
+  const char *end = uidl + len;
+
+  if (uidl == NULL || len == 0 || len > PB_POP3_UIDL_MAX)
+    return NULL;
+
+  /* RFC 1939 section 7 says 0x21 to 0x7E; servers send UTF-8 (and the odd
+   * Latin-1 byte) all the same. A UIDL is an opaque key to us, but it is
+   * printed, kept in the state file and typed back on a command line, so
+   * a space (it would split the UIDL list), a line end or a control
+   * character never gets in. The ASCII case is a plain copy. */
+  for (; p < end && (guchar) *p < 0x80; p++)
+    if ((guchar) *p <= 0x20 || *p == 0x7f)
+      return NULL;
+  if (p == end)
+    return g_strndup (uidl, len);
+
+  key = g_string_new_len (uidl, p - uidl);
+  while (p < end)
+    {
+      guchar byte = (guchar) *p;
+      gsize n = (gsize) g_utf8_skip[byte];
+
+      if (byte < 0x80)
+        {
+          if (byte <= 0x20 || byte == 0x7f)
+            break;
+          g_string_append_c (key, *p++);
+        }
+      else if (n > 1 && n <= (gsize) (end - p) && g_utf8_validate_len (p, n, NULL))
+        {
+          gunichar c = g_utf8_get_char (p);
+
+          if ((c >= 0x80 && c <= 0x9f) || c == 0xfffd)
+            break;
+          g_string_append_len (key, p, n);
+          p += n;
+        }
+      else
+        {
+          /* Not UTF-8 (a Latin-1 "é", say): refusing it would make the
+           * whole mailbox uncheckable. Each such byte becomes U+FFFD and
+           * its two hex digits, a form no accepted UIDL has (U+FFFD
+           * itself is refused), so the key is unique, the same at every
+           * check, and valid UTF-8 for JSON and the terminal. */
+          g_string_append_printf (key, ESCAPE_MARK "%02X", byte);
+          p++;
+        }
+    }
+  if (p < end)
+    {
+      g_string_free (key, TRUE);
+      return NULL;
+    }
+  return g_string_free (key, FALSE);
+}
+
 gboolean
 pb_pop3_uidl_is_valid (const char *uidl,
                        gsize       len)
 {
-  if (uidl == NULL || len == 0 || len > PB_POP3_UIDL_MAX)
-    return FALSE;
+  g_autofree char *key = pb_pop3_uidl_to_key (uidl, len);
 
-  /* RFC 1939 section 7: "The unique-id of a message is an arbitrary
-   * server-determined string, consisting of one to 70 characters in the
-   * range 0x21 to 0x7E". Anything else could smuggle a space (splitting the
-   * UIDL list), a line end or a control character into our state file and
-   * the terminal. */
-  for (gsize i = 0; i < len; i++)
-    {
-      guchar c = (guchar) uidl[i];
-
-      if (c < 0x21 || c > 0x7e)
-        return FALSE;
-    }
-  return TRUE;
+  return key != NULL;
 }

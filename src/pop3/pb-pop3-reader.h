@@ -112,9 +112,18 @@ char              *pb_pop3_status_get_code      (const char  *text);
 char              *pb_pop3_status_get_code_argument (const char *text);
 
 /* A UIDL is 1-70 printable ASCII characters 0x21-0x7E (RFC 1939 section 7);
- * we accept up to 255 to be lenient with real servers, never control
- * characters, spaces or an empty string. */
+ * we accept up to 255 bytes of any text to be lenient with real servers
+ * (UTF-8 ones), never control characters (C0, DEL, C1), spaces, NUL or an
+ * empty string. */
 #define PB_POP3_UIDL_MAX 255
+/* The key a UIDL is known by (state, JSON, command line): valid UTF-8,
+ * the UIDL itself when it is UTF-8; a byte that is not UTF-8 (Latin-1)
+ * becomes U+FFFD followed by its value in two uppercase hex digits, and
+ * a UIDL holding U+FFFD itself is refused, so keys are unique and never
+ * lose a byte. NULL when the UIDL is refused. Newly allocated. */
+char              *pb_pop3_uidl_to_key          (const char  *uidl,
+                                                 gsize        len);
+/* Whether pb_pop3_uidl_to_key() takes it. */
 gboolean           pb_pop3_uidl_is_valid        (const char  *uidl,
                                                  gsize        len);
 

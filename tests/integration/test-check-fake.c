@@ -3,6 +3,7 @@
  * delay, a temporary failure, no UIDL at all, UIDLs that are hostile. */
 #include <string.h>
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
 
 #include "core/pb-check.h"
 #include "core/pb-core-error.h"
@@ -508,6 +509,85 @@ test_hostile_uidl_fails_cleanly (Fixture *f, gconstpointer data)
   assert_state_untouched (f);
 }
 
+/* Defect: a UIDL with a byte above 0x7E was "invalid", and a server with
+ * UTF-8 UIDLs could not be checked at all. UTF-8 is taken as is; a byte
+ * that is not UTF-8 (Latin-1) is escaped without loss (U+FFFD and its
+ * hex digits), so the two "café" below stay two messages. The keys
+ * survive the state file, print as they are in `list --json`, and
+ * `dismiss` takes them back. */
+static void
+test_eight_bit_uidls (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(PbState) reloaded = pb_state_new ("fake", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) list = { 0 };
+  g_auto(PbTestRun) dismiss = { 0 };
+  const char listing[] = "+OK\r\n1 caf\xc3\xa9\r\n2 caf\xe9\r\n3 \xe2\x9c\x89-\xf0\x9f\x93\xac\r\n.\r\n";
+  const char *utf8 = "caf\xc3\xa9";
+  const char *latin1 = "caf\xef\xbf\xbd" "E9";
+  const char *emoji = "\xe2\x9c\x89-\xf0\x9f\x93\xac";
+  g_autofree char *port = NULL;
+  JsonArray *array;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 3 600");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send_raw (server, listing, strlen (listing));
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n3 300\n.");
+  pb_fake_server_expect (server, "TOP 3 0");
+  pb_fake_server_send (server, "+OK\nSubject: three\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "+OK\nSubject: two\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: one\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_no_error ((GError *) pb_check_result_get_error (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 3);
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 3);
+
+  g_assert_true (pb_state_load (reloaded, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_state_get_count (reloaded), ==, 3);
+  g_assert_cmpstr (pb_state_lookup (reloaded, utf8)->subject, ==, "one");
+  g_assert_cmpstr (pb_state_lookup (reloaded, latin1)->subject, ==, "two");
+  g_assert_cmpstr (pb_state_lookup (reloaded, emoji)->subject, ==, "three");
+
+  /* `list` checks first; with no password and nobody listening that
+   * fails (status 1), and it prints what the state holds. */
+  port = g_strdup_printf ("%u", pb_test_closed_port ());
+  pb_test_run_popbiff (&add, NULL, "accounts", "add", "fake", "--host", "127.0.0.1",
+                       "--port", port, "--user", "alice", "--security", "none", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+  pb_test_run_popbiff (&list, NULL, "list", "fake", "--json", NULL);
+  g_assert_cmpint (list.status, ==, 1);
+  g_assert_true (json_parser_load_from_data (parser, list.out, -1, &error));
+  g_assert_no_error (error);
+  array = json_node_get_array (json_parser_get_root (parser));
+  g_assert_cmpuint (json_array_get_length (array), ==, 3);
+  /* Newest first. */
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 0), "uidl"),
+                   ==, emoji);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 1), "uidl"),
+                   ==, latin1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (array, 2), "uidl"),
+                   ==, utf8);
+
+  pb_test_run_popbiff (&dismiss, NULL, "dismiss", "fake", latin1, utf8, NULL);
+  g_assert_cmpint (dismiss.status, ==, 0);
+  g_clear_object (&reloaded);
+  reloaded = pb_state_new ("fake", NULL);
+  g_assert_true (pb_state_load (reloaded, &error));
+  g_assert_cmpuint (pb_state_count_new (reloaded), ==, 1);
+  g_assert_true (pb_message_record_is_new (pb_state_lookup (reloaded, emoji)));
+}
+
 static void
 test_top_failure_is_per_message (Fixture *f, gconstpointer data)
 {
@@ -712,6 +792,7 @@ main (int argc, char **argv)
   ADD ("headers-to-uidls", test_headers_to_uidls);
   ADD ("duplicate-and-odd-uidls", test_duplicate_and_odd_uidls);
   ADD ("hostile-uidl-fails-cleanly", test_hostile_uidl_fails_cleanly);
+  ADD ("eight-bit-uidls", test_eight_bit_uidls);
   ADD ("top-failure-is-per-message", test_top_failure_is_per_message);
   ADD ("dropped-connection", test_dropped_connection);
   ADD ("failure-waits-for-state-load", test_failure_waits_for_state_load);

@@ -589,6 +589,10 @@ test_uidl_valid (void)
   g_assert_true (pb_pop3_uidl_is_valid (max, PB_POP3_UIDL_MAX));
   /* Only @len bytes count, the string need not end there. */
   g_assert_true (pb_pop3_uidl_is_valid ("abc def", 3));
+  /* Beyond RFC 1939: servers send UTF-8, and the odd Latin-1 byte. */
+  g_assert_true (pb_pop3_uidl_is_valid ("caf\xc3\xa9", 5));
+  g_assert_true (pb_pop3_uidl_is_valid ("\xe2\x9c\x89-\xf0\x9f\x93\xac", 8));
+  g_assert_true (pb_pop3_uidl_is_valid ("\xff", 1));
 
   g_assert_false (pb_pop3_uidl_is_valid ("", 0));
   g_assert_false (pb_pop3_uidl_is_valid (NULL, 0));
@@ -599,8 +603,84 @@ test_uidl_valid (void)
   g_assert_false (pb_pop3_uidl_is_valid ("a\x1b[31m", 6));
   g_assert_false (pb_pop3_uidl_is_valid ("a\x7f", 2));
   g_assert_false (pb_pop3_uidl_is_valid ("a\0b", 3));
-  g_assert_false (pb_pop3_uidl_is_valid ("caf\xc3\xa9", 5));
-  g_assert_false (pb_pop3_uidl_is_valid ("\xff", 1));
+  /* C1 controls in UTF-8 (U+0085 next line, U+009B the 8-bit CSI): they
+   * are terminal escapes too. */
+  g_assert_false (pb_pop3_uidl_is_valid ("a\xc2\x85", 3));
+  g_assert_false (pb_pop3_uidl_is_valid ("\xc2\x9b" "2J", 4));
+  /* U+FFFD marks escaped bytes only. */
+  g_assert_false (pb_pop3_uidl_is_valid ("a\xef\xbf\xbd" "E9", 6));
+  /* A control character after a non-UTF-8 byte is refused all the same. */
+  g_assert_false (pb_pop3_uidl_is_valid ("\xe9\x1b", 2));
+  /* Non-ASCII bytes count toward the bound as bytes. */
+  {
+    g_autofree char *wide = g_strnfill (PB_POP3_UIDL_MAX - 1, 'u');
+    g_autofree char *too_wide = g_strconcat (wide, "\xc3\xa9", NULL);
+
+    g_assert_false (pb_pop3_uidl_is_valid (too_wide, strlen (too_wide)));
+  }
+}
+
+/* Undoes pb_pop3_uidl_to_key(): U+FFFD and two hex digits are a byte. */
+static GBytes *
+key_to_uidl (const char *key)
+{
+  GByteArray *bytes = g_byte_array_new ();
+
+  for (const char *p = key; *p != '\0';)
+    {
+      if (g_str_has_prefix (p, "\xef\xbf\xbd"))
+        {
+          char hex[3] = { p[3], p[4], '\0' };
+          guint8 byte = (guint8) g_ascii_strtoull (hex, NULL, 16);
+
+          g_assert_true (g_ascii_isxdigit (p[3]) && g_ascii_isxdigit (p[4]));
+          g_assert_false (g_ascii_islower (p[3]) || g_ascii_islower (p[4]));
+          g_byte_array_append (bytes, &byte, 1);
+          p += 5;
+        }
+      else
+        g_byte_array_append (bytes, (const guint8 *) p++, 1);
+    }
+  return g_byte_array_free_to_bytes (bytes);
+}
+
+static void
+assert_key (const char *uidl,
+            const char *expected)
+{
+  g_autofree char *key = pb_pop3_uidl_to_key (uidl, strlen (uidl));
+  g_autoptr(GBytes) back = NULL;
+
+  g_assert_cmpstr (key, ==, expected);
+  g_assert_true (g_utf8_validate (key, -1, NULL));
+  back = key_to_uidl (key);
+  g_assert_cmpmem (g_bytes_get_data (back, NULL), g_bytes_get_size (back), uidl, strlen (uidl));
+}
+
+/* The key a UIDL is stored, printed and typed back under: UTF-8 as sent,
+ * and a byte that is not UTF-8 escaped without loss, so that no two UIDLs
+ * share a key and JSON and the terminal get valid UTF-8. */
+static void
+test_uidl_key (void)
+{
+  assert_key ("whqtswO00WBw418f9t5JxYwZ", "whqtswO00WBw418f9t5JxYwZ");
+  assert_key ("caf\xc3\xa9", "caf\xc3\xa9");
+  assert_key ("\xe2\x9c\x89-\xf0\x9f\x93\xac", "\xe2\x9c\x89-\xf0\x9f\x93\xac");
+  /* Latin-1 "café", and the UTF-8 one, stay two keys. */
+  assert_key ("caf\xe9", "caf\xef\xbf\xbd" "E9");
+  /* Broken sequences: a lone continuation byte, a truncated one, an
+   * overlong "/", a surrogate. */
+  assert_key ("\x80x", "\xef\xbf\xbd" "80x");
+  assert_key ("a\xe2\x9c", "a\xef\xbf\xbd" "E2\xef\xbf\xbd" "9C");
+  assert_key ("\xc0\xaf", "\xef\xbf\xbd" "C0\xef\xbf\xbd" "AF");
+  assert_key ("\xed\xa0\x80", "\xef\xbf\xbd" "ED\xef\xbf\xbd" "A0\xef\xbf\xbd" "80");
+  /* The longest UIDL, every byte escaped. */
+  {
+    g_autofree char *latin1 = g_strnfill (PB_POP3_UIDL_MAX, '\xe9');
+    g_autofree char *key = pb_pop3_uidl_to_key (latin1, PB_POP3_UIDL_MAX);
+
+    g_assert_cmpuint (strlen (key), ==, 5 * PB_POP3_UIDL_MAX);
+  }
 }
 
 int
@@ -626,6 +706,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/reader/status-parse", test_status_parse);
   g_test_add_func ("/pop3/reader/status-code", test_status_code);
   g_test_add_func ("/pop3/reader/uidl-valid", test_uidl_valid);
+  g_test_add_func ("/pop3/reader/uidl-key", test_uidl_key);
 
   return g_test_run ();
 }
