@@ -171,6 +171,47 @@ batch_step (CheckData *data,
 
 /* --- The end: notified flags, counts, save --------------------------------- */
 
+static guint64 size_of (CheckData *data, guint number);
+
+/* How many messages the listing names: the ones the person can see, list
+ * and fetch (a UIDL a broken server sent twice names one). */
+static guint
+count_listed (CheckData *data)
+{
+  guint listed = 0;
+
+  for (guint i = 0; i < data->order->len; i++)
+    if (g_ptr_array_index (data->order, i) != NULL)
+      listed++;
+  return listed;
+}
+
+/* The total and size to report. STAT is what the server says it holds;
+ * the listing (UIDL, or LIST without it) is what the person sees. A
+ * broken server can make them disagree, and then the listing is the
+ * truth: a count of 5 above a list of 4 sends the person looking for a
+ * message that cannot be shown or fetched. summarize_new() asked LIST
+ * for the sizes then. */
+static void
+set_counts (CheckData *data,
+            guint      new_count)
+{
+  guint listed = count_listed (data);
+  guint64 size = 0;
+
+  if (listed == data->stat_count)
+    {
+      pb_check_result_set_counts (data->result, data->stat_count, data->stat_size, new_count);
+      return;
+    }
+  g_debug ("Account %s: STAT says %u messages, the listing names %u; counting the listing",
+           pb_account_get_name (data->account), data->stat_count, listed);
+  for (guint i = 0; i < data->order->len; i++)
+    if (g_ptr_array_index (data->order, i) != NULL)
+      size += size_of (data, g_array_index (data->numbers, guint, i));
+  pb_check_result_set_counts (data->result, listed, size, new_count);
+}
+
 static void
 finish_check (GTask *task)
 {
@@ -206,7 +247,7 @@ finish_check (GTask *task)
   for (guint i = 0; i < announce->len; i++)
     pb_check_result_add_announced (data->result, g_ptr_array_index (announce, i));
 
-  pb_check_result_set_counts (data->result, data->stat_count, data->stat_size, new_count);
+  set_counts (data, new_count);
   pb_check_result_set_unsummarized (data->result, unsummarized);
   pb_check_result_set_summary_only (data->result,
                                     announce->len > 0 &&
@@ -423,6 +464,10 @@ summarize_new (GTask *task)
       item->uidl = g_strdup (uidl);
       g_ptr_array_add (data->tops, item);
     }
+
+  /* STAT and the listing disagree: set_counts() adds up LIST instead. */
+  if (data->sizes == NULL && count_listed (data) != data->stat_count)
+    need_sizes = TRUE;
 
   if (data->tops->len == 0 && !need_sizes)
     {

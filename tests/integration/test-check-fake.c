@@ -482,12 +482,71 @@ test_duplicate_and_odd_uidls (Fixture *f, gconstpointer data)
   result = check_against (f, server);
 
   g_assert_true (pb_check_result_get_ok (result));
-  g_assert_cmpuint (pb_check_result_get_total (result), ==, 3);
+  /* Two messages can be listed and fetched, so two is the total (STAT's
+   * three would leave the person looking for a third). */
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 2);
+  g_assert_cmpuint (pb_check_result_get_size (result), ==, 400);
   g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 2);
   g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
   g_assert_cmpstr (pb_state_lookup (f->state, "same")->subject, ==, "first of the twins");
   g_assert_cmpuint (pb_state_lookup (f->state, "same")->size, ==, 100);
   g_assert_cmpstr (pb_state_lookup (f->state, "../../etc/passwd")->subject, ==, "path");
+}
+
+/* Defect: the total came from STAT even when the UIDL listing named other
+ * messages (a broken server, or one that counts what it hides). The
+ * listing is what the person sees in `list` and can fetch, so the total
+ * and the size are the listing's, from LIST, even with nothing new. */
+static void
+test_stat_disagrees_with_listing (Fixture *f, gconstpointer data)
+{
+  static const struct {
+    const char *stat;
+    const char *uidl;
+    const char *list;
+    guint       total;
+    guint64     size;
+  } cases[] = {
+    /* STAT counts five, two are listed. */
+    { "+OK 5 999", "+OK\n1 a\n2 b\n.", "+OK\n1 100\n2 200\n.", 2, 300 },
+    /* STAT counts one, three are listed. */
+    { "+OK 1 100", "+OK\n1 a\n2 b\n3 c\n.", "+OK\n1 100\n2 200\n3 50\n.", 3, 350 },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    {
+      g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+      g_autoptr(PbCheckResult) result = NULL;
+      g_autoptr(GError) error = NULL;
+      g_autoptr(PbState) state = pb_state_new ("fake", NULL);
+      const char *known[] = { "a", "b", "c" };
+
+      /* Every message known and summarized: nothing needs a TOP. */
+      for (guint j = 0; j < cases[i].total; j++)
+        {
+          PbMessageRecord *record = pb_state_ensure (state, known[j]);
+
+          record->flags = PB_MESSAGE_NOTIFIED;
+          pb_state_set_summary (state, record, NULL, NULL, "known", 0);
+        }
+      pb_state_set_fresh (state, FALSE);
+
+      pb_fake_server_expect (server, "STAT");
+      pb_fake_server_send (server, cases[i].stat);
+      pb_fake_server_expect (server, "UIDL");
+      pb_fake_server_send (server, cases[i].uidl);
+      pb_fake_server_expect (server, "LIST");
+      pb_fake_server_send (server, cases[i].list);
+      server_quit (server);
+      result = run_check (pb_fake_server_get_port (server), state, PB_CHECK_FLAGS_NONE);
+      g_assert_cmpstr (pb_fake_server_wait (server), ==, NULL);
+
+      g_assert_true (pb_check_result_get_ok (result));
+      g_assert_cmpuint (pb_check_result_get_total (result), ==, cases[i].total);
+      g_assert_cmpuint (pb_check_result_get_size (result), ==, cases[i].size);
+      g_assert_cmpuint (pb_check_result_get_total (result), ==, pb_state_get_count (state));
+      g_assert_cmpuint (pb_check_result_get_new_count (result), ==, cases[i].total);
+    }
 }
 
 static void
@@ -792,6 +851,7 @@ main (int argc, char **argv)
   ADD ("headers-to-uidls", test_headers_to_uidls);
   ADD ("duplicate-and-odd-uidls", test_duplicate_and_odd_uidls);
   ADD ("hostile-uidl-fails-cleanly", test_hostile_uidl_fails_cleanly);
+  ADD ("stat-disagrees-with-listing", test_stat_disagrees_with_listing);
   ADD ("eight-bit-uidls", test_eight_bit_uidls);
   ADD ("top-failure-is-per-message", test_top_failure_is_per_message);
   ADD ("dropped-connection", test_dropped_connection);
