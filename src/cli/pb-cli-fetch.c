@@ -204,7 +204,9 @@ print_text (PbFetch      *fetch,
             kept++;
           continue;
         }
-      if (result->path != NULL)
+      /* Some reasons already begin with "Not downloaded:" (they are
+       * written to stand alone in the applet's list): not twice. */
+      if (result->path != NULL || g_str_has_prefix (result->error->message, _("Not downloaded: ")))
         g_printerr (_("%s: %s\n"), result->uidl, result->error->message);
       else
         g_printerr (_("%s: not downloaded: %s\n"), result->uidl, result->error->message);

@@ -383,6 +383,39 @@ test_dropped_before_dele (void)
   g_assert_null (strstr (fetch.err, "uid-"));
 }
 
+/* A message another mail program deleted while this fetch ran: its line
+ * says so once, in plain words ("not downloaded" not twice). */
+static void
+test_expunged_line_reads_once (void)
+{
+  static const char * const fetch_args[] = { "fetch", "fake", NULL };
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autofree char *problems = NULL;
+  g_auto(PbTestRun) fetch = { 0 };
+
+  if (!have_keyring ())
+    return;
+  add_fake_account (server);
+
+  script_listing (server, "+OK\n1 uid-one\n2 uid-two\n.", "+OK 2 messages\n1 26\n2 40\n.");
+  pb_fake_server_expect (server, "RETR 1");
+  pb_fake_server_send (server, "+OK\nSubject: one\n\nfirst body\n.");
+  pb_fake_server_expect (server, "RETR 2");
+  pb_fake_server_send (server, "-ERR Message 2 expunged.");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  pb_test_run_popbiffv (&fetch, NULL, fetch_args);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+
+  g_assert_cmpint (fetch.status, ==, 1);
+  g_assert_true (g_str_has_prefix (fetch.out, "Downloaded 1 of 2 messages into "));
+  g_assert_true (g_str_has_prefix (fetch.err, "uid-two: Not downloaded: another mail program deleted "
+                                              "this message from the server"));
+  g_assert_null (strstr (fetch.err, "not downloaded: Not downloaded"));
+}
+
 /* --folder "~/…" as a script passes it (quoted, so no shell expands it) is
  * in the home folder, as accounts add --folder takes it: not a folder
  * named "~" in the current one. */
@@ -484,6 +517,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/fetch/dropped-before-dele", test_dropped_before_dele);
   g_test_add_func ("/cli/fetch/stopped-run-is-one-line", test_stopped_run_is_one_line);
   g_test_add_func ("/cli/fetch/folder-tilde-is-home", test_folder_tilde_is_home);
+  g_test_add_func ("/cli/fetch/expunged-line-reads-once", test_expunged_line_reads_once);
 
   return g_test_run ();
 }
