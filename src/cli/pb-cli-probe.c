@@ -39,7 +39,8 @@
  *       "uidl": true,                  // false: the server refused UIDL, and
  *                                      // messages are told apart by headers
  *       "top": true | false | null,    // false: new mail shows without sender
- *                                      // and subject; null: empty, not tried
+ *                                      // and subject; null: not known (an
+ *                                      // empty mailbox, or -ERR for the newest)
  *       "listed": 12                   // messages a check counts
  *     },
  *     "error": null | {"kind": "certificate", "message": "..."}
@@ -77,6 +78,7 @@ typedef enum {
   ANSWER_UNKNOWN,   /* not asked (an empty mailbox has no message to TOP) */
   ANSWER_YES,
   ANSWER_NO,        /* the server lacks the command */
+  ANSWER_REFUSED,   /* -ERR for the one message asked about */
 } Answer;
 
 typedef struct {
@@ -90,6 +92,8 @@ typedef struct {
   Answer    uidl;
   Answer    top;
   guint     listed;         /* messages in the UIDL (or LIST) listing */
+  guint     newest;         /* the message TOP was asked for */
+  char     *top_refused;    /* why, for ANSWER_REFUSED */
   char    **capabilities_before;  /* CAPA before login */
   char    **sasl;           /* mechanisms offered before login (RFC 2449
                              * section 5: the CAPA after login lists none) */
@@ -140,14 +144,20 @@ probe_mailbox (PbPop3Client *client,
         result->top = ANSWER_YES;
       else if (g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
         result->top = ANSWER_NO;
-      else if (!g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) &&
-               !g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP))
+      else if (g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) ||
+               g_error_matches (local, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP))
+        {
+          /* Refused for that one message: a check tries it again later. */
+          result->top = ANSWER_REFUSED;
+          result->top_refused = g_strdup (local->message);
+        }
+      else
         {
           /* The connection is gone, or the answer broke the protocol. */
           g_propagate_error (error, local);
           return FALSE;
         }
-      /* Else it refused that one message: a check tries again later. */
+      result->newest = newest;
       g_clear_error (&local);
     }
   result->have_mailbox = TRUE;
@@ -157,6 +167,16 @@ probe_mailbox (PbPop3Client *client,
       g_set_error_literal (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
                            _("The server supports neither UIDL nor TOP, so "
                              "Popbiff cannot tell its messages apart."));
+      return FALSE;
+    }
+  if (result->uidl == ANSWER_NO && result->top == ANSWER_REFUSED)
+    {
+      /* Without UIDL the headers name a message; a check fails as well. */
+      g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER,
+                   _("The server has no UIDL, so its messages are told apart by "
+                     "their headers, and it did not send those of message %u; a "
+                     "check fails until it does. (%s)"),
+                   result->newest, result->top_refused);
       return FALSE;
     }
   return TRUE;
@@ -393,7 +413,7 @@ print_json (PbPop3Client *client,
       json_builder_set_member_name (builder, "uidl");
       json_builder_add_boolean_value (builder, result->uidl == ANSWER_YES);
       json_builder_set_member_name (builder, "top");
-      if (result->top == ANSWER_UNKNOWN)
+      if (result->top == ANSWER_UNKNOWN || result->top == ANSWER_REFUSED)
         json_builder_add_null_value (builder);
       else
         json_builder_add_boolean_value (builder, result->top == ANSWER_YES);
@@ -514,8 +534,28 @@ print_human (PbPop3Client *client,
 
       pb_cli_table_add_row (table, _("Mailbox:"), mailbox, NULL);
     }
+  if (result->have_mailbox && result->listed != result->messages)
+    {
+      g_autofree char *listed = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                                              "%u message, not the %u STAT "
+                                                              "counts; a check counts what is "
+                                                              "listed",
+                                                              "%u messages, not the %u STAT "
+                                                              "counts; a check counts what is "
+                                                              "listed",
+                                                              result->listed),
+                                                 result->listed, result->messages);
+
+      pb_cli_table_add_row (table, _("Listed:"), listed, NULL);
+    }
   if (result->have_mailbox)
     {
+      g_autofree char *top_refused = NULL;
+
+      if (result->top == ANSWER_REFUSED)
+        top_refused = g_strdup_printf (_("not known: refused for message %u; a check "
+                                         "asks again later (%s)"),
+                                       result->newest, result->top_refused);
       pb_cli_table_add_row (table, _("UIDL:"),
                             result->uidl == ANSWER_YES
                             ? _("yes")
@@ -527,6 +567,8 @@ print_human (PbPop3Client *client,
                             ? _("yes")
                             : result->top == ANSWER_NO
                             ? _("no: new mail is counted without sender or subject")
+                            : result->top == ANSWER_REFUSED
+                            ? top_refused
                             : _("not tried (the mailbox is empty)"),
                             NULL);
     }
@@ -681,5 +723,6 @@ pb_cli_probe (int    argc,
   g_clear_error (&result.error);
   g_strfreev (result.sasl);
   g_strfreev (result.capabilities_before);
+  g_free (result.top_refused);
   return status;
 }

@@ -283,6 +283,31 @@ test_uidl_refused (void)
   g_assert_true (has_field (run->out, "TOP:", "yes\n"));
 }
 
+/* A broken server whose listing names more messages than STAT counts,
+ * and refuses TOP for the extra one: the probe said "TOP: not tried (the
+ * mailbox is empty)". It shows what a check counts, and that TOP was
+ * refused for that one message (which fails nothing). */
+static void
+test_listing_disagrees_top_refused (void)
+{
+  g_autoptr(PbFakeServer) server = logged_in_server ("USER\nUIDL\nTOP", "USER\nUIDL\nTOP", 1);
+  g_autoptr(ProbeRun) run = NULL;
+
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 a\n2 b\n.");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "-ERR no such message");
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK Bye.");
+  run = probe_as_alice (server, FALSE);
+
+  g_assert_cmpint (run->status, ==, 0);
+  g_assert_true (has_field (run->out, "Mailbox:", "1 message, "));
+  g_assert_true (has_field (run->out, "Listed:", "2 messages, not the 1 STAT counts"));
+  g_assert_true (has_field (run->out, "TOP:", "not known: refused for message 2"));
+  g_assert_nonnull (strstr (run->out, "no such message"));
+}
+
 /* Neither UIDL nor TOP: a check cannot work, so the probe fails the same
  * way. */
 static void
@@ -516,6 +541,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/probe/capa-after-login-omits-uidl", test_capa_after_login_omits_uidl);
   g_test_add_func ("/cli/probe/uidl-refused", test_uidl_refused);
   g_test_add_func ("/cli/probe/neither-uidl-nor-top", test_neither_uidl_nor_top);
+  g_test_add_func ("/cli/probe/listing-disagrees-top-refused", test_listing_disagrees_top_refused);
   g_test_add_func ("/cli/probe/json-certificate-rejected", test_json_certificate_rejected);
   g_test_add_func ("/cli/probe/human-output", test_human_output);
   g_test_add_func ("/cli/probe/connection-refused", test_connection_refused);
