@@ -797,11 +797,10 @@ on_listing_done (GTask *task)
       /* Names made from headers now would match none of the records, and
        * every message would be announced (and fetched) again. */
       fail (task, g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_SERVER,
-                               _("The server %s refused UIDL, which it answered before, "
-                                 "and Popbiff tells messages apart by it; try again "
-                                 "later. If the server no longer offers UIDL, remove the "
-                                 "account and add it again. (%s)"),
-                               pb_account_get_host (data->account),
+                               _("%s, but it answered UIDL before, and Popbiff tells "
+                                 "this mailbox's messages apart by it. Try again later; "
+                                 "if the server no longer offers UIDL, remove the account "
+                                 "and add it again."),
                                data->uidl_refused->message));
       return;
     }
