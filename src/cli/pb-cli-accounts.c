@@ -290,7 +290,19 @@ accounts_add (int    argc,
 
   if (!pb_account_store_save (store, &error))
     {
-      pb_cli_print_error (error);
+      /* No account names the password just stored: take it out again,
+       * so that the same command, run once the file can be written, starts
+       * from a clean keyring (and nothing is left there unasked). */
+      if (s.password_stdin)
+        {
+          g_autoptr(PbCliWait) wait = pb_cli_wait_new ();
+          g_autoptr(GError) clear_error = NULL;
+
+          pb_secrets_clear_async (name, NULL, pb_cli_wait_done, wait);
+          if (!pb_secrets_clear_finish (pb_cli_wait_run (wait), &clear_error))
+            pb_cli_printerr (_("Its password stays in the keyring: %s"), clear_error->message);
+        }
+      pb_cli_printerr (_("%s (account “%s” was not added)"), error->message, name);
       return PB_EXIT_FAILED;
     }
 

@@ -1,5 +1,9 @@
 /* "popbiff accounts …" as a person or a script runs it: the built binary,
  * a private keyring (tests/tools/with-keyring.sh), isolated XDG dirs. */
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <json-glib/json-glib.h>
 #include <libsecret/secret.h>
 
@@ -432,6 +436,39 @@ test_no_keyring (void)
   g_assert_null (strstr (text, "[work]"));
 }
 
+/* accounts.conf cannot be written (here: another process holds its write
+ * lock for longer than a save waits): the account is not added, and
+ * neither is its password left in the keyring, where no account would
+ * ever name it. */
+static void
+test_add_unsaved_leaves_no_password (void)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "popbiff", NULL);
+  g_autofree char *lock_path = g_build_filename (dir, "accounts.conf.write-lock", NULL);
+  g_autoptr(GError) error = NULL;
+  g_auto(Run) run = { 0 };
+  char *stored;
+  int lock_fd;
+
+  if (!have_keyring ())
+    return;
+
+  g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+  lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (lock_fd, >=, 0);
+  g_assert_cmpint (flock (lock_fd, LOCK_EX), ==, 0);
+
+  run_popbiff (&run, "secret\n", "accounts", "add", "work", "--host", "h", "--user", "u",
+               "--password-stdin", NULL);
+  close (lock_fd);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "(account “work” was not added)"));
+
+  stored = keyring_password ("work", &error);
+  g_assert_null (stored);
+  g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_NO_PASSWORD);
+}
+
 /* Run in its own keyring session (meson registers it apart): once locked,
  * a headless session cannot unlock it again. Removing an account whose
  * password sits in a locked keyring removes nothing, and says so: removed
@@ -616,6 +653,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/accounts/man-page-documents-options", test_man_page_documents_options);
   g_test_add_func ("/cli/accounts/empty-folder-is-the-default", test_empty_folder_is_the_default);
   g_test_add_func ("/cli/accounts/concurrent-adds-all-kept", test_concurrent_adds_all_kept);
+  g_test_add_func ("/cli/accounts/add-unsaved-leaves-no-password", test_add_unsaved_leaves_no_password);
   /* Last: it locks the keyring for good. */
   g_test_add_func ("/cli/accounts/remove-locked", test_remove_locked);
   return g_test_run ();
