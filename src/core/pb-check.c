@@ -411,6 +411,14 @@ on_list_for_sizes (GObject      *source,
 
   g_clear_pointer (&data->sizes, g_ptr_array_unref);
   data->sizes = pb_pop3_client_list_finish (PB_POP3_CLIENT (source), result, &error);
+  /* The sizes are a detail: a server that refuses LIST (-ERR) leaves them
+   * unknown, and the check stands. A lost connection still ends it. */
+  if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) ||
+      g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP))
+    {
+      g_debug ("LIST failed; sizes stay unknown: %s", error->message);
+      g_clear_error (&error);
+    }
   if (batch_step (data, error))
     on_summaries_done (task);
   g_object_unref (task);

@@ -674,6 +674,34 @@ test_top_failure_is_per_message (Fixture *f, gconstpointer data)
   g_assert_cmpint (pb_state_lookup (f->state, "b")->flags & PB_MESSAGE_SUMMARIZED, ==, 0);
 }
 
+/* A server that refuses LIST failed every check although LIST only gives
+ * the sizes (UIDL names the messages, TOP gives the headers), while probe
+ * said all was well. The sizes stay unknown and the check stands. */
+static void
+test_list_refused_leaves_sizes_unknown (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 1 100");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 a\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "-ERR LIST not allowed");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: hello\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_no_error ((GError *) pb_check_result_get_error (result));
+  g_assert_cmpuint (pb_check_result_get_total (result), ==, 1);
+  g_assert_cmpuint (pb_check_result_get_size (result), ==, 100);
+  g_assert_cmpstr (pb_state_lookup (f->state, "a")->subject, ==, "hello");
+  g_assert_cmpuint (pb_state_lookup (f->state, "a")->size, ==, 0);
+  g_assert_true (g_file_test (pb_state_get_path (f->state), G_FILE_TEST_EXISTS));
+}
+
 static void
 test_dropped_connection (Fixture *f, gconstpointer data)
 {
@@ -854,6 +882,7 @@ main (int argc, char **argv)
   ADD ("stat-disagrees-with-listing", test_stat_disagrees_with_listing);
   ADD ("eight-bit-uidls", test_eight_bit_uidls);
   ADD ("top-failure-is-per-message", test_top_failure_is_per_message);
+  ADD ("list-refused-leaves-sizes-unknown", test_list_refused_leaves_sizes_unknown);
   ADD ("dropped-connection", test_dropped_connection);
   ADD ("failure-waits-for-state-load", test_failure_waits_for_state_load);
   ADD ("no-login-no-state-load", test_no_login_no_state_load);
