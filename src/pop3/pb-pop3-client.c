@@ -281,6 +281,17 @@ on_timer (gpointer user_data)
                            "port expects TLS from the start (usually port 995), choose "
                            "security “tls”."),
                          self->host, self->timeout);
+  else if (self->unproven_octets > 0 && self->state == STATE_TRANSACTION &&
+           g_queue_peek_head (&self->in_flight) != NULL)
+    /* Naming the command helps with a server that stops in the middle of
+     * an answer (one that answers UIDL on a single line, say). */
+    error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
+                         _("The server %s sent only %" G_GSIZE_FORMAT " bytes of its "
+                           "answer to %s in %u seconds; the connection was given up as "
+                           "too slow. Try again later."),
+                         self->host, self->unproven_octets,
+                         ((Command *) g_queue_peek_head (&self->in_flight))->name,
+                         self->timeout);
   else if (self->unproven_octets > 0)
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
                          _("The server %s sent only %" G_GSIZE_FORMAT " bytes in %u "

@@ -1099,6 +1099,35 @@ test_trickled_listing (void)
   assert_server_happy (server);
 }
 
+/* A server that answers UIDL on one line ("+OK 1 abc", as for UIDL n)
+ * leaves the client waiting for a listing that never comes; the timeout
+ * says which answer stopped, so the person (or a bug report) knows. */
+static void
+test_uidl_answered_on_one_line (void)
+{
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL");
+  g_autoptr(PbPop3Client) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+
+  expect_user_pass (server);
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK 1 abc");
+  pb_fake_server_stall (server);
+
+  client = plain_client (server);
+  pb_pop3_client_set_timeout (client, 1);
+  g_assert_true (connect_sync (client, &error));
+  g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
+  pb_pop3_client_uidl_async (client, NULL, on_result, &result);
+  g_assert_null (pb_pop3_client_uidl_finish (client, await (&result), &error));
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT);
+  g_assert_nonnull (strstr (error->message, "of its answer to UIDL"));
+  assert_server_happy (server);
+}
+
 /* Slow is not stalled: a body that keeps coming, a few kilobytes at a
  * time, is read to its end however long it takes altogether. */
 static void
@@ -1816,6 +1845,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/commands", test_commands);
   g_test_add_func ("/pop3/fake/no-capa", test_no_capa);
   g_test_add_func ("/pop3/fake/no-uidl", test_no_uidl);
+  g_test_add_func ("/pop3/fake/uidl-answered-on-one-line", test_uidl_answered_on_one_line);
   g_test_add_func ("/pop3/fake/capa-after-login-omits-uidl-and-top",
                    test_capa_after_login_omits_uidl_and_top);
   g_test_add_func ("/pop3/fake/listed-uidl-refused-is-server-error",
