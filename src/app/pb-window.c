@@ -201,13 +201,41 @@ show_no_mail (PbWindow      *self,
                                 GTK_ICON_SIZE_DIALOG);
 }
 
+/* The key of the row at the top of the list as scrolled, or NULL when the
+ * list is at its top (where new mail appears, and should be seen). */
+static char *
+dup_scroll_anchor (PbWindow *self)
+{
+  GtkAdjustment *vadjustment = gtk_scrollable_get_vadjustment (GTK_SCROLLABLE (self->messages_view));
+  g_autoptr(GtkTreePath) start = NULL;
+  g_autoptr(PbMessageItem) item = NULL;
+  GtkTreeIter iter;
+  GdkRectangle area;
+
+  if (vadjustment == NULL ||
+      gtk_adjustment_get_value (vadjustment) <= gtk_adjustment_get_lower (vadjustment) ||
+      !gtk_tree_view_get_visible_range (self->messages_view, &start, NULL))
+    return NULL;
+  /* The first row shown whole: anchoring on one cut off at the top would
+   * scroll up a little at every refresh. */
+  gtk_tree_view_get_background_area (self->messages_view, start, NULL, &area);
+  if (area.y < 0)
+    gtk_tree_path_next (start);
+  if (!gtk_tree_model_get_iter (GTK_TREE_MODEL (self->store), &iter, start))
+    return NULL;
+  gtk_tree_model_get (GTK_TREE_MODEL (self->store), &iter, COL_ITEM, &item, -1);
+  return item != NULL ? item_key (item) : NULL;
+}
+
 static gboolean
 refresh_messages (gpointer user_data)
 {
   PbWindow *self = user_data;
   g_autoptr(GPtrArray) selected = get_selected_items (self);
   g_autoptr(GHashTable) keep = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_autofree char *anchor = dup_scroll_anchor (self);
   GtkTreeSelection *selection = gtk_tree_view_get_selection (self->messages_view);
+  GtkTreeIter *row;
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint n = g_list_model_get_n_items (self->statuses);
   guint shown = 0;
@@ -271,6 +299,14 @@ refresh_messages (gpointer user_data)
           g_hash_table_insert (self->rows, g_steal_pointer (&key), gtk_tree_iter_copy (&iter));
           shown++;
         }
+    }
+  /* The place the person scrolled to stays, whatever came or went: this
+   * runs at every check. */
+  if (anchor != NULL && (row = g_hash_table_lookup (self->rows, anchor)) != NULL)
+    {
+      g_autoptr(GtkTreePath) path = gtk_tree_model_get_path (GTK_TREE_MODEL (self->store), row);
+
+      gtk_tree_view_scroll_to_cell (self->messages_view, path, NULL, TRUE, 0.0, 0.0);
     }
 
   gtk_stack_set_visible_child_name (self->main_stack, n > 0 ? "content" : "empty");

@@ -422,6 +422,124 @@ test_filter_and_mark_read (Fixture       *f,
   g_assert_cmpuint (pb_application_get_new_count (f->app), ==, 2);
 }
 
+/* The UIDL of the message in the list's row @index. */
+static char *
+uidl_at (Fixture *f,
+         int      index)
+{
+  GtkTreeModel *model = gtk_tree_view_get_model (pb_window_get_messages_view (f->window));
+  g_autoptr(PbMessageItem) item = NULL;
+  GtkTreeIter iter;
+
+  g_assert_true (gtk_tree_model_iter_nth_child (model, &iter, NULL, index));
+  gtk_tree_model_get (model, &iter, 0, &item, -1);
+  return g_strdup (pb_message_item_get_uidl (item));
+}
+
+static gboolean
+on_deadline (gpointer user_data)
+{
+  *(gboolean *) user_data = TRUE;
+  return G_SOURCE_REMOVE;
+}
+
+/* The index of the first row the list shows whole, once its layout has settled
+ * on @expected (the view lays rows out in idle time and frames); fails
+ * after a generous deadline. */
+static void
+wait_first_visible (Fixture *f,
+                    int      expected)
+{
+  GtkTreeView *view = pb_window_get_messages_view (f->window);
+  gboolean late = FALSE;
+  guint deadline = g_timeout_add_seconds (30, on_deadline, &late);
+  int first = -1;
+
+  while (!late)
+    {
+      g_autoptr(GtkTreePath) start = NULL;
+      GdkRectangle area;
+
+      first = -1;
+      if (gtk_tree_view_get_visible_range (view, &start, NULL))
+        {
+          /* Shown whole, not cut off at the top. */
+          gtk_tree_view_get_background_area (view, start, NULL, &area);
+          first = gtk_tree_path_get_indices (start)[0] + (area.y < 0 ? 1 : 0);
+        }
+      if (first == expected)
+        break;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  if (!late)
+    g_source_remove (deadline);
+  g_assert_cmpint (first, ==, expected);
+}
+
+/* Every check (and a dismiss from the command line) refreshes the list.
+ * Someone who scrolled down to read stays at the same message, with the
+ * same selection; at the top of the list, mail that arrives is in view. */
+static void
+test_refresh_keeps_place (Fixture       *f,
+                          gconstpointer  data)
+{
+  enum { N = 2000, READING = 1500 };
+  g_autoptr(GPtrArray) mail = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(PbAccountInfo) info = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GtkTreePath) path = NULL;
+  g_autofree char *reading = NULL;
+  const char *pick[2] = { NULL, NULL };
+  GtkTreeView *view = pb_window_get_messages_view (f->window);
+  GtkTreeSelection *selection = gtk_tree_view_get_selection (view);
+  GPtrArray *listed;
+
+  for (guint i = 0; i < N; i++)
+    g_ptr_array_add (mail, g_strdup_printf ("m%u|Sender %u|Subject %u", i, i, i));
+  g_ptr_array_add (mail, NULL);
+  info = gui_test_info_with_mail ("work", N, (const char * const *) mail->pdata);
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+  g_assert_cmpuint (message_rows (f), ==, N);
+  wait_first_visible (f, 0);
+
+  /* At the top: a new message shows at the top. */
+  listed = pb_account_info_get_messages (info);
+  items = g_ptr_array_new_with_free_func (g_object_unref);
+  for (guint i = 0; i < listed->len; i++)
+    g_ptr_array_add (items, g_object_ref (g_ptr_array_index (listed, i)));
+  g_ptr_array_add (items, pb_message_item_new ("work", "new1", "Newcomer", NULL, "Just in",
+                                               1800000000, 100));
+  pb_account_info_set_result (info, 1800000000, N + 1, items);
+  gui_test_flush ();
+  wait_first_visible (f, 0);
+  reading = uidl_at (f, 0);
+  g_assert_cmpstr (reading, ==, "new1");
+  g_clear_pointer (&reading, g_free);
+
+  /* Scrolled down, one message picked. */
+  path = gtk_tree_path_new_from_indices (READING, -1);
+  gtk_tree_view_scroll_to_cell (view, path, NULL, TRUE, 0.0, 0.0);
+  wait_first_visible (f, READING);
+  reading = uidl_at (f, READING);
+  pick[0] = reading;
+  pb_window_select_messages (f->window, pick);
+
+  /* A check: one more new message on top, the oldest one gone. */
+  g_ptr_array_remove_index (items, 0);
+  g_ptr_array_add (items, pb_message_item_new ("work", "new2", "Newcomer", NULL, "Just in too",
+                                               1800000060, 100));
+  pb_account_info_set_result (info, 1800000060, N + 1, items);
+  gui_test_flush ();
+  /* The same message at the top of the view, now one row further down. */
+  wait_first_visible (f, READING + 1);
+  g_assert_cmpstr (uidl_at (f, READING + 1), ==, reading);
+  g_assert_cmpint (gtk_tree_selection_count_selected_rows (selection), ==, 1);
+  gtk_tree_path_free (path);
+  path = gtk_tree_path_new_from_indices (READING + 1, -1);
+  g_assert_true (gtk_tree_selection_path_is_selected (selection, path));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -435,6 +553,7 @@ main (int    argc,
   g_test_add (path, Fixture, app, fixture_set_up, func, fixture_tear_down)
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
+  ADD ("/app/window/refresh-keeps-place", test_refresh_keeps_place);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
   ADD ("/app/window/result-bar-close-is-named", test_result_bar_close_is_named);
   ADD ("/app/window/long-account-name-has-tooltip", test_long_account_name_has_tooltip);
