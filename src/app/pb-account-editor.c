@@ -13,6 +13,7 @@ struct _PbAccountEditor
   char            *validation;
   gboolean         valid;
   gboolean         port_touched; /* the person chose a port: leave it */
+  gboolean         edited;       /* the person changed something */
   gboolean         setting_port;
 
   GtkWidget       *content_grid;
@@ -214,13 +215,34 @@ validate (PbAccountEditor *self)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(PbAccount) account = pb_account_editor_build_account (self, &error);
+  GtkStyleContext *style;
 
   self->valid = account != NULL;
   g_free (self->validation);
   self->validation = g_strdup (error != NULL ? error->message : "");
   gtk_label_set_text (self->validation_label, self->validation);
+  /* A form just opened is not wrong, only empty: what it still needs is
+   * said as a hint, and as an error once the person is filling it in. */
+  style = gtk_widget_get_style_context (GTK_WIDGET (self->validation_label));
+  if (self->edited)
+    {
+      gtk_style_context_remove_class (style, "dim-label");
+      gtk_style_context_add_class (style, "pb-error");
+    }
+  else
+    {
+      gtk_style_context_remove_class (style, "pb-error");
+      gtk_style_context_add_class (style, "dim-label");
+    }
   gtk_widget_set_sensitive (self->save_button, self->valid);
   gtk_widget_set_sensitive (GTK_WIDGET (self->test_button), self->valid);
+}
+
+static void
+on_edited (PbAccountEditor *self)
+{
+  self->edited = TRUE;
+  validate (self);
 }
 
 static void
@@ -421,7 +443,7 @@ pb_account_editor_new (GtkWindow          *parent,
   editables[2] = GTK_EDITABLE (self->user_entry);
   editables[3] = GTK_EDITABLE (self->password_entry);
   for (guint i = 0; i < G_N_ELEMENTS (editables); i++)
-    g_signal_connect_object (editables[i], "changed", G_CALLBACK (validate), self, G_CONNECT_SWAPPED);
+    g_signal_connect_object (editables[i], "changed", G_CALLBACK (on_edited), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->security_combo, "changed", G_CALLBACK (on_security_changed),
                            self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->port_spin, "value-changed", G_CALLBACK (on_port_changed),

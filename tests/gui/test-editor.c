@@ -61,6 +61,29 @@ test_empty_cannot_be_saved (void)
   gtk_widget_destroy (GTK_WIDGET (editor));
 }
 
+static gboolean
+validation_looks_like_error (PbAccountEditor *editor)
+{
+  return gtk_style_context_has_class (gtk_widget_get_style_context (child (editor, "validation_label")),
+                                      "pb-error");
+}
+
+/* A form just opened is empty, not wrong: what it needs is a hint, not a
+ * red error, until the person starts filling it in. */
+static void
+test_fresh_form_hints_without_error (void)
+{
+  PbAccountEditor *editor = new_editor (NULL);
+
+  g_assert_nonnull (strstr (pb_account_editor_get_validation_text (editor), "name"));
+  g_assert_false (validation_looks_like_error (editor));
+  type (editor, "name_entry", "my work");
+  g_assert_true (validation_looks_like_error (editor));
+  type (editor, "name_entry", "");
+  g_assert_true (validation_looks_like_error (editor));
+  gtk_widget_destroy (GTK_WIDGET (editor));
+}
+
 static void
 test_complete_can_be_saved (void)
 {
@@ -338,6 +361,7 @@ main (int    argc,
   gui_test_init (&argc, &argv);
 
   g_test_add_func ("/app/editor/empty-cannot-be-saved", test_empty_cannot_be_saved);
+  g_test_add_func ("/app/editor/fresh-form-hints-without-error", test_fresh_form_hints_without_error);
   g_test_add_func ("/app/editor/complete-can-be-saved", test_complete_can_be_saved);
   g_test_add_func ("/app/editor/each-missing-field-is-named", test_each_missing_field_is_named);
   g_test_add_func ("/app/editor/bad-and-taken-names", test_bad_and_taken_names);
