@@ -173,14 +173,15 @@ pb_account_info_set_messages (PbAccountInfo *self,
 
 void
 pb_account_info_set_error (PbAccountInfo *self,
-                             gint64           when,
                              const GError    *error)
 {
   g_return_if_fail (PB_IS_ACCOUNT_INFO (self));
   g_return_if_fail (error != NULL);
 
+  /* The time of the last check that worked stays, with its counts: a
+   * row that said "Checked just now · No new mail" next to "Server
+   * unreachable" contradicted itself. */
   self->phase = PB_ACCOUNT_PHASE_ERROR;
-  self->last_check = when;
   g_clear_error (&self->error);
   self->error = g_error_copy (error);
   emit_changed (self);

@@ -50,12 +50,13 @@ void             pb_account_info_set_result     (PbAccountInfo *self,
  * dismissed or downloaded some): replaces the list, and nothing else. */
 void             pb_account_info_set_messages   (PbAccountInfo *self,
                                                    GPtrArray       *new_messages);
-/* A failed check; the previous counts stay (they are still the best guess). */
+/* A failed check; the previous counts stay (they are still the best
+ * guess), and so does the time of the last check that worked. */
 void             pb_account_info_set_error      (PbAccountInfo *self,
-                                                   gint64           when,
                                                    const GError    *error);
 
-gint64           pb_account_info_get_last_check (PbAccountInfo *self); /* 0: never */
+/* When a check last worked; 0: never. */
+gint64           pb_account_info_get_last_check (PbAccountInfo *self);
 gint             pb_account_info_get_total      (PbAccountInfo *self); /* -1: unknown */
 guint            pb_account_info_get_new_count  (PbAccountInfo *self);
 /* (element-type PbMessageItem) (transfer none) */

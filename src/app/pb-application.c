@@ -494,7 +494,7 @@ on_check_finished (PbApplication *self,
       pb_account_info_set_checking (info, FALSE);
       return;
     }
-  pb_account_info_set_error (info, now, pb_check_result_get_error (result));
+  pb_account_info_set_error (info, pb_check_result_get_error (result));
   announce_error (self, info);
 }
 
@@ -723,7 +723,7 @@ pb_application_dismiss (PbApplication      *self,
     }
   /* A few kilobytes per hundred messages, written atomically. */
   if (!pb_state_save (state, &error))
-    pb_account_info_set_error (info, g_get_real_time () / G_USEC_PER_SEC, error);
+    pb_account_info_set_error (info, error);
 }
 
 static void

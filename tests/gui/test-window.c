@@ -264,7 +264,7 @@ test_rejected_password_offers_edit (Fixture       *f,
   PbAccountRow *row;
 
   g_list_store_append (f->accounts, info);
-  pb_account_info_set_error (info, 1700000100, error);
+  pb_account_info_set_error (info, error);
   gui_test_flush ();
 
   row = row_for (f, "work");
@@ -289,7 +289,7 @@ test_changed_certificate_is_a_warning (Fixture       *f,
   pb_account_set_pin_sha256 (pb_account_info_get_account (info),
                              "0000000000000000000000000000000000000000000000000000000000000000");
   g_list_store_append (f->accounts, info);
-  pb_account_info_set_error (info, 1700000100, error);
+  pb_account_info_set_error (info, error);
   gui_test_flush ();
 
   row = row_for (f, "work");
@@ -309,7 +309,7 @@ test_untrusted_certificate_offers_review (Fixture       *f,
   PbAccountRow *row;
 
   g_list_store_append (f->accounts, info);
-  pb_account_info_set_error (info, 1700000100, error);
+  pb_account_info_set_error (info, error);
   gui_test_flush ();
 
   row = row_for (f, "home");
@@ -329,7 +329,7 @@ test_failed_account_shows_problem_not_no_mail (Fixture       *f,
 
   g_list_store_append (f->accounts, work);
   g_list_store_append (f->accounts, home);
-  pb_account_info_set_error (work, 1700000100, error);
+  pb_account_info_set_error (work, error);
   pb_window_set_filter_account (f->window, "work");
   gui_test_flush ();
   g_assert_cmpstr (pb_window_get_messages_page (f->window), ==, "none");
@@ -348,7 +348,7 @@ test_failed_account_shows_problem_not_no_mail (Fixture       *f,
   g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "No new mail");
 
   /* Both failed: nothing is known about any mail. */
-  pb_account_info_set_error (home, 1700000100, error);
+  pb_account_info_set_error (home, error);
   gui_test_flush ();
   g_assert_cmpstr (pb_window_get_no_mail_title (f->window), ==, "No account could be checked");
 
@@ -369,7 +369,7 @@ test_unreachable_offers_retry (Fixture       *f,
   PbAccountRow *row;
 
   g_list_store_append (f->accounts, info);
-  pb_account_info_set_error (info, 1700000100, error);
+  pb_account_info_set_error (info, error);
   gui_test_flush ();
 
   row = row_for (f, "work");
@@ -380,6 +380,29 @@ test_unreachable_offers_retry (Fixture       *f,
   pb_account_info_set_result (info, 1700000200, 12, NULL);
   gui_test_flush ();
   g_assert_null (pb_account_row_get_error_text (row));
+}
+
+/* A check that fails leaves the row saying when one last worked, not
+ * "Checked just now · No new mail" next to "Server unreachable". */
+static void
+test_failed_check_keeps_last_good_time (Fixture       *f,
+                                        gconstpointer  data)
+{
+  gint64 now = g_get_real_time () / G_USEC_PER_SEC;
+  g_autoptr(PbAccountInfo) info = pb_account_info_new ("work");
+  g_autoptr(GError) error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_NETWORK,
+                                                 "Could not connect");
+  PbAccountRow *row;
+
+  pb_account_info_set_result (info, now - 5 * 60, 12, NULL);
+  g_list_store_append (f->accounts, info);
+  pb_account_info_set_error (info, error);
+  gui_test_flush ();
+
+  row = row_for (f, "work");
+  g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Server unreachable");
+  g_assert_true (g_str_has_prefix (pb_account_row_get_detail_text (row), "Checked 5 minutes ago"));
+  g_assert_cmpint (pb_account_info_get_last_check (info), ==, now - 5 * 60);
 }
 
 static void
@@ -553,6 +576,7 @@ main (int    argc,
   g_test_add (path, Fixture, app, fixture_set_up, func, fixture_tear_down)
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
+  ADD ("/app/window/failed-check-keeps-last-good-time", test_failed_check_keeps_last_good_time);
   ADD ("/app/window/refresh-keeps-place", test_refresh_keeps_place);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
   ADD ("/app/window/result-bar-close-is-named", test_result_bar_close_is_named);
