@@ -1300,6 +1300,7 @@ set_accels (PbApplication *self)
     { "win.download", { "<Control>d", NULL } },
     { "win.mark-read", { "<Control>m", NULL } },
     { "win.open-folder", { "<Control>o", NULL } },
+    { "win.find", { "<Control>f", NULL } },
     { "win.edit-selected-account", { "<Control>e", NULL } },
     { "win.cancel-download", { "Escape", NULL } },
     { "win.show-help-overlay", { "<Control>question", "<Control>F1", NULL } },

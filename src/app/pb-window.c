@@ -3,6 +3,7 @@
  * It only shows the application's PbAccountInfo list and turns clicks
  * into application calls; every wait (download, dismiss, open) is async, so
  * the window keeps drawing whatever a server does. */
+#include <string.h>
 #include <glib/gi18n.h>
 
 #include "pb-account-row.h"
@@ -65,6 +66,9 @@ struct _PbWindow
   GtkProgressBar       *progress_bar;
   GtkInfoBar           *result_bar;
   GtkLabel             *result_label;
+  GtkSearchBar         *search_bar;
+  GtkSearchEntry       *search_entry;
+  char                 *search;         /* casefolded; NULL: every message */
   GtkWidget            *open_message_button;
 };
 
@@ -201,6 +205,45 @@ show_no_mail (PbWindow      *self,
                                 GTK_ICON_SIZE_DIALOG);
 }
 
+/* @text folded for a search that ignores case and accents: "muller"
+ * finds "Müller", "REUNION" finds "Réunion". */
+static char *
+fold_for_search (const char *text)
+{
+  g_autofree char *decomposed = g_utf8_normalize (text != NULL ? text : "", -1, G_NORMALIZE_ALL);
+  g_autofree char *folded = g_utf8_casefold (decomposed != NULL ? decomposed : "", -1);
+  GString *bare = g_string_sized_new (strlen (folded));
+
+  for (const char *p = folded; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_type (c) != G_UNICODE_NON_SPACING_MARK)
+        g_string_append_unichar (bare, c);
+    }
+  return g_string_free (bare, FALSE);
+}
+
+static gboolean
+item_matches (PbMessageItem *item,
+              const char    *search)
+{
+  const char *fields[] = {
+    pb_message_item_get_from_display (item),
+    pb_message_item_get_from_address (item),
+    pb_message_item_get_subject (item),
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (fields); i++)
+    {
+      g_autofree char *folded = fold_for_search (fields[i]);
+
+      if (strstr (folded, search) != NULL)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The key of the row at the top of the list as scrolled, or NULL when the
  * list is at its top (where new mail appears, and should be seen). */
 static char *
@@ -239,6 +282,7 @@ refresh_messages (gpointer user_data)
   gint64 now = g_get_real_time () / G_USEC_PER_SEC;
   guint n = g_list_model_get_n_items (self->statuses);
   guint shown = 0;
+  guint hidden = 0;  /* by the search */
   guint accounts_shown = 0;
   PbAccountInfo *failed = NULL;  /* the last shown account in error */
   guint failed_count = 0;
@@ -277,6 +321,11 @@ refresh_messages (gpointer user_data)
           GtkTreeIter iter;
           int progress = 0;
 
+          if (self->search != NULL && !item_matches (item, self->search))
+            {
+              hidden++;
+              continue;
+            }
           if (self->download_done != NULL &&
               (done = g_hash_table_lookup (self->download_done, key)) != NULL &&
               pb_message_item_get_size (item) > 0)
@@ -311,7 +360,17 @@ refresh_messages (gpointer user_data)
 
   gtk_stack_set_visible_child_name (self->main_stack, n > 0 ? "content" : "empty");
   gtk_stack_set_visible_child_name (self->messages_stack, shown > 0 ? "list" : "none");
-  if (shown == 0)
+  if (shown == 0 && hidden > 0)
+    {
+      g_autofree char *text = g_strdup_printf (_("No new message matches “%s”"),
+                                               gtk_entry_get_text (GTK_ENTRY (self->search_entry)));
+
+      gtk_label_set_text (self->no_mail_label, text);
+      gtk_label_set_text (self->no_mail_detail,
+                          _("The search looks at the sender and the subject of the new messages."));
+      gtk_image_set_from_icon_name (self->no_mail_icon, "edit-find-symbolic", GTK_ICON_SIZE_DIALOG);
+    }
+  else if (shown == 0)
     show_no_mail (self, accounts_shown > 0 && failed_count == accounts_shown ? failed : NULL,
                   failed_count, last_check, now);
   update_title (self);
@@ -876,7 +935,57 @@ remove_selected_account_activated (GSimpleAction *action,
                                     g_variant_new_string (name));
 }
 
+static void
+on_search_changed (PbWindow *self)
+{
+  const char *text = gtk_entry_get_text (GTK_ENTRY (self->search_entry));
+
+  g_clear_pointer (&self->search, g_free);
+  if (*text != '\0')
+    self->search = fold_for_search (text);
+  queue_refresh (self);
+}
+
+/* Ctrl+F and the search button: the search bar and the action agree. */
+static void
+find_change_state (GSimpleAction *action,
+                   GVariant      *value,
+                   gpointer       user_data)
+{
+  PbWindow *self = user_data;
+  gboolean on = g_variant_get_boolean (value);
+
+  g_simple_action_set_state (action, value);
+  if (gtk_search_bar_get_search_mode (self->search_bar) != on)
+    gtk_search_bar_set_search_mode (self->search_bar, on);
+  if (on)
+    gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+find_activated (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  g_autoptr(GVariant) state = g_action_get_state (G_ACTION (action));
+
+  g_action_change_state (G_ACTION (action), g_variant_new_boolean (!g_variant_get_boolean (state)));
+}
+
+static void
+on_search_mode_changed (PbWindow *self)
+{
+  gboolean on = gtk_search_bar_get_search_mode (self->search_bar);
+  GAction *find = g_action_map_lookup_action (G_ACTION_MAP (self), "find");
+
+  g_simple_action_set_state (G_SIMPLE_ACTION (find), g_variant_new_boolean (on));
+  /* Closed (Escape, its close button): every message again. */
+  if (!on)
+    gtk_entry_set_text (GTK_ENTRY (self->search_entry), "");
+}
+
 static const GActionEntry win_entries[] = {
+  { "find", find_activated, NULL, "false", find_change_state },
   { "download", download_activated },
   { "cancel-download", cancel_download_activated },
   { "mark-read", mark_read_activated },
@@ -1048,6 +1157,7 @@ pb_window_finalize (GObject *object)
   PbWindow *self = PB_WINDOW (object);
 
   g_free (self->filter_account);
+  g_free (self->search);
   g_free (self->last_path);
   g_free (self->last_account);
   g_string_free (self->download_errors, TRUE);
@@ -1078,6 +1188,9 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, progress_bar);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, result_bar);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, result_label);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, search_bar);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, search_entry);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, open_message_button);
   gtk_widget_class_bind_template_callback (widget_class, on_result_bar_response);
 }
@@ -1091,6 +1204,9 @@ pb_window_init (PbWindow *self)
   g_action_map_add_action_entries (G_ACTION_MAP (self), win_entries,
                                    G_N_ELEMENTS (win_entries), self);
   setup_messages_view (self);
+  gtk_search_bar_connect_entry (self->search_bar, GTK_ENTRY (self->search_entry));
+  g_signal_connect_object (self->search_bar, "notify::search-mode-enabled",
+                           G_CALLBACK (on_search_mode_changed), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->accounts_list, "row-selected",
                            G_CALLBACK (on_account_selected), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self, "unmap", G_CALLBACK (save_window_size), self, G_CONNECT_SWAPPED);
@@ -1251,11 +1367,12 @@ pb_window_download_all (PbWindow *self)
   g_return_if_fail (PB_IS_WINDOW (self));
 
   pb_window_set_filter_account (self, NULL);
-  if (self->refresh_id != 0)
-    {
-      g_clear_handle_id (&self->refresh_id, g_source_remove);
-      refresh_messages (self);
-    }
+  /* All means all, not what a search left in view. */
+  gtk_search_bar_set_search_mode (self->search_bar, FALSE);
+  g_clear_pointer (&self->search, g_free);
+  queue_refresh (self);
+  g_clear_handle_id (&self->refresh_id, g_source_remove);
+  refresh_messages (self);
   gtk_tree_selection_select_all (gtk_tree_view_get_selection (self->messages_view));
   g_action_group_activate_action (G_ACTION_GROUP (self), "download", NULL);
 }

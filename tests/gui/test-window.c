@@ -405,6 +405,97 @@ test_failed_check_keeps_last_good_time (Fixture       *f,
   g_assert_cmpint (pb_account_info_get_last_check (info), ==, now - 5 * 60);
 }
 
+static GtkWidget *
+window_child (Fixture    *f,
+              const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (f->window), PB_TYPE_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
+static gboolean on_deadline (gpointer user_data);
+
+/* Runs the main loop until the list has @n rows (a search entry waits a
+ * moment after typing before it searches); fails after a deadline. */
+static void
+wait_rows (Fixture *f,
+           guint    n)
+{
+  gboolean late = FALSE;
+  guint deadline = g_timeout_add_seconds (30, on_deadline, &late);
+
+  while (message_rows (f) != n && !late)
+    g_main_context_iteration (NULL, TRUE);
+  if (!late)
+    g_source_remove (deadline);
+  g_assert_cmpuint (message_rows (f), ==, n);
+}
+
+/* Types @text into the search entry and searches at once (the entry
+ * itself waits a moment after the last key). */
+static void
+search_for (GtkEntry   *entry,
+            const char *text)
+{
+  gtk_entry_set_text (entry, text);
+  g_signal_emit_by_name (entry, "search-changed");
+  gui_test_flush ();
+}
+
+/* Thousands of new messages: Ctrl+F finds them by sender or subject,
+ * whatever the case or the accents typed; what matches is what Select All
+ * and Download take; closing the search shows them all again. */
+static void
+test_search_by_sender_or_subject (Fixture       *f,
+                                  gconstpointer  data)
+{
+  static const char * const mail[] = {
+    "u1|Jürgen Müller|Grüße aus München",
+    "u2|Amélie Dupré|Réunion à 14h",
+    "u3|Sam Okafor|Invoice for November",
+    NULL
+  };
+  g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 3, mail);
+  GtkSearchBar *bar = GTK_SEARCH_BAR (window_child (f, "search_bar"));
+  GtkEntry *entry = GTK_ENTRY (window_child (f, "search_entry"));
+  GtkTreeSelection *selection = gtk_tree_view_get_selection (pb_window_get_messages_view (f->window));
+
+  g_list_store_append (f->accounts, info);
+  gui_test_flush ();
+  g_assert_false (gtk_search_bar_get_search_mode (bar));
+
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "find", NULL);
+  gui_test_flush ();
+  g_assert_true (gtk_search_bar_get_search_mode (bar));
+
+  /* The sender, without its accent and in capitals. */
+  search_for (entry, "MULLER");
+  g_assert_cmpuint (message_rows (f), ==, 1);
+  g_assert_cmpstr (first_uidl (f), ==, "u1");
+
+  /* The subject; Select All takes what is shown. */
+  search_for (entry, "reunion");
+  g_assert_cmpuint (message_rows (f), ==, 1);
+  g_assert_cmpstr (first_uidl (f), ==, "u2");
+  gtk_tree_selection_select_all (selection);
+  g_assert_cmpint (gtk_tree_selection_count_selected_rows (selection), ==, 1);
+
+  /* Nothing matches: the page says so, not "No new mail". */
+  search_for (entry, "nothing like this");
+  g_assert_cmpuint (message_rows (f), ==, 0);
+  g_assert_cmpstr (pb_window_get_messages_page (f->window), ==, "none");
+  g_assert_nonnull (strstr (pb_window_get_no_mail_title (f->window), "nothing like this"));
+
+  /* Closed: every message again, and the count never changed. */
+  g_action_group_activate_action (G_ACTION_GROUP (f->window), "find", NULL);
+  wait_rows (f, 3);
+  g_assert_false (gtk_search_bar_get_search_mode (bar));
+  g_assert_cmpstr (gtk_entry_get_text (entry), ==, "");
+  g_assert_cmpuint (pb_application_get_new_count (f->app), ==, 3);
+}
+
 static void
 test_filter_and_mark_read (Fixture       *f,
                            gconstpointer  data)
@@ -576,6 +667,7 @@ main (int    argc,
   g_test_add (path, Fixture, app, fixture_set_up, func, fixture_tear_down)
   ADD ("/app/window/no-accounts-offers-add", test_no_accounts_offers_add);
   ADD ("/app/window/new-mail-listed", test_new_mail_listed);
+  ADD ("/app/window/search-by-sender-or-subject", test_search_by_sender_or_subject);
   ADD ("/app/window/failed-check-keeps-last-good-time", test_failed_check_keeps_last_good_time);
   ADD ("/app/window/refresh-keeps-place", test_refresh_keeps_place);
   ADD ("/app/window/no-new-mail", test_no_new_mail);
