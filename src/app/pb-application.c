@@ -43,6 +43,9 @@ struct _PbApplication
   PbScheduler    *scheduler;      /* owned */
   PbDiskWatch    *disk_watch;     /* owned: what `popbiff accounts|dismiss|fetch` change */
   GHashTable     *error_notified; /* account name -> error kind announced */
+  /* account name -> (uidl -> NULL): the notifications that may still be
+   * up, one per message announced alone, "" for the summary of several */
+  GHashTable     *announced;
   gboolean        saving_errors;  /* error_notified is being written */
   gboolean        save_errors_again;
   PbDemoServer   *demo_server;    /* owned, --demo only */
@@ -170,10 +173,51 @@ items_from_state (const char *account_name,
   return items;
 }
 
+/* Once read (downloaded or dismissed, here or from the command line),
+ * mail is no news: its notification goes, so that none offers to download
+ * what is already on disk. The summary goes when nothing new is left. */
 static void
-info_changed (PbApplication *self)
+withdraw_stale_notifications (PbApplication *self,
+                              PbAccountInfo *info)
+{
+  const char *name = pb_account_info_get_name (info);
+  GHashTable *uidls = g_hash_table_lookup (self->announced, name);
+  GPtrArray *messages = pb_account_info_get_messages (info);
+  g_autoptr(GHashTable) listed = NULL;
+  GHashTableIter iter;
+  gpointer uidl;
+
+  if (uidls == NULL)
+    return;
+  if (messages->len == 0 && g_hash_table_remove (uidls, ""))
+    {
+      g_autofree char *id = g_strdup_printf ("new-mail-%s", name);
+
+      g_application_withdraw_notification (G_APPLICATION (self), id);
+    }
+  listed = g_hash_table_new (g_str_hash, g_str_equal);
+  g_hash_table_add (listed, "");
+  for (guint i = 0; i < messages->len; i++)
+    g_hash_table_add (listed, (gpointer) pb_message_item_get_uidl (g_ptr_array_index (messages, i)));
+  g_hash_table_iter_init (&iter, uidls);
+  while (g_hash_table_iter_next (&iter, &uidl, NULL))
+    if (!g_hash_table_contains (listed, uidl))
+      {
+        g_autofree char *id = g_strdup_printf ("message-%s-%s", name, (const char *) uidl);
+
+        g_application_withdraw_notification (G_APPLICATION (self), id);
+        g_hash_table_iter_remove (&iter);
+      }
+  if (g_hash_table_size (uidls) == 0)
+    g_hash_table_remove (self->announced, name);
+}
+
+static void
+info_changed (PbAccountInfo *info,
+              PbApplication *self)
 {
   update_tray (self);
+  withdraw_stale_notifications (self, info);
 }
 
 static PbAccountInfo *
@@ -192,7 +236,7 @@ info_new_for (PbApplication *self,
 
       pb_account_info_set_result (info, 0, pb_state_get_count (state), items);
     }
-  g_signal_connect_object (info, "changed", G_CALLBACK (info_changed), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (info, "changed", G_CALLBACK (info_changed), self, 0);
   return info;
 }
 
@@ -253,6 +297,21 @@ send_notification (PbApplication *self,
 }
 
 static void
+remember_announced (PbApplication *self,
+                    const char    *name,
+                    const char    *uidl)
+{
+  GHashTable *uidls = g_hash_table_lookup (self->announced, name);
+
+  if (uidls == NULL)
+    {
+      uidls = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+      g_hash_table_insert (self->announced, g_strdup (name), uidls);
+    }
+  g_hash_table_add (uidls, g_strdup (uidl));
+}
+
+static void
 announce (PbApplication *self,
           PbCheckResult *result)
 {
@@ -283,6 +342,7 @@ announce (PbApplication *self,
                                   pb_message_item_get_subject (item));
         }
       send_notification (self, id, title, body->str, TRUE);
+      remember_announced (self, name, "");
       g_string_free (body, TRUE);
       return;
     }
@@ -295,6 +355,7 @@ announce (PbApplication *self,
 
       send_notification (self, id, pb_message_item_get_from_display (item),
                          pb_message_item_get_subject (item), TRUE);
+      remember_announced (self, name, record->uidl);
     }
 }
 
@@ -1624,6 +1685,7 @@ pb_application_finalize (GObject *object)
     memset (self->demo_password, 0, strlen (self->demo_password));
   g_free (self->demo_password);
   g_hash_table_unref (self->error_notified);
+  g_hash_table_unref (self->announced);
 
   G_OBJECT_CLASS (pb_application_parent_class)->finalize (object);
 }
@@ -1663,6 +1725,8 @@ pb_application_init (PbApplication *self)
 {
   self->accounts = g_list_store_new (PB_TYPE_ACCOUNT_INFO);
   self->error_notified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  self->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
+                                           (GDestroyNotify) g_hash_table_unref);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("A mail notifier for POP3 mailboxes. "

@@ -67,11 +67,16 @@ class Server:
             else:
                 self.last_id += 1
                 notification_id = self.last_id
-            record = {"app": app, "summary": summary, "body": body,
+            record = {"id": notification_id, "app": app, "summary": summary, "body": body,
                       "actions": [actions[i:i + 2] for i in range(0, len(actions), 2)]}
             with open(self.notified_file, "a") as f:
                 f.write(json.dumps(record, ensure_ascii=False) + "\n")
             invocation.return_value(GLib.Variant("(u)", (notification_id,)))
+        elif method == "CloseNotification":
+            (notification_id,) = params.unpack()
+            with open(self.notified_file, "a") as f:
+                f.write(json.dumps({"closed": notification_id}) + "\n")
+            invocation.return_value(None)
         elif method == "GetCapabilities":
             invocation.return_value(GLib.Variant("(as)", (["actions", "body"],)))
         elif method == "GetServerInformation":

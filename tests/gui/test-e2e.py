@@ -296,11 +296,21 @@ def test_decoded_subjects(s):
     check(sorted(shown) == expected, "listed %r, expected %r" % (shown, expected))
 
 
-def notifications(s):
+def notified(s):
+    """What the notification server was asked, in order: notifications
+    shown ({"id", "summary", ...}) and taken back ({"closed": id})."""
     if not os.path.exists(s.notified):
         return []
     with open(s.notified) as f:
         return [json.loads(line) for line in f]
+
+
+def notifications(s):
+    return [n for n in notified(s) if "summary" in n]
+
+
+def closed(s):
+    return {n["closed"] for n in notified(s) if "closed" in n}
 
 
 def test_one_notification(s):
@@ -493,6 +503,15 @@ def test_cancel_big_download(s):
         wait_for("no new message left", lambda: itable.nRows == 0, timeout=90)
 
 
+def test_read_mail_notification_withdrawn(s):
+    # Nothing new is left: the notification announcing the thousands (with
+    # its Download button) is taken back, not left to offer what is read.
+    big = [n for n in notifications(s) if "e2e" in n["summary"] and str(BIG) in n["summary"]]
+    check(big, "no notification announced the %d messages: %r" % (BIG, notifications(s)))
+    wait_for("the notification of %d new messages withdrawn" % BIG,
+             lambda: big[-1]["id"] in closed(s), timeout=30)
+
+
 def quit_popbiff(s):
     click_center(s.app.child(roleName="toggle button", name="Main menu", retry=False))
     quit_item = wait_for("Quit in the main menu",
@@ -575,6 +594,7 @@ STEPS = [
     ("/app/e2e/cli-accounts-followed", test_cli_accounts_followed),
     ("/app/e2e/xembed-fallback", test_xembed_fallback),
     ("/app/e2e/cancel-big-download", test_cancel_big_download),
+    ("/app/e2e/read-mail-notification-withdrawn", test_read_mail_notification_withdrawn),
     ("/app/e2e/quit", test_quit),
     ("/app/e2e/restart-announces-nothing-again", test_restart_announces_nothing_again),
 ]
