@@ -68,6 +68,7 @@ struct _PbWindow
   GtkLabel             *result_label;
   GtkSearchBar         *search_bar;
   GtkSearchEntry       *search_entry;
+  GtkWidget            *search_button;
   char                 *search;         /* casefolded; NULL: every message */
   GtkWidget            *open_message_button;
 };
@@ -359,6 +360,10 @@ refresh_messages (gpointer user_data)
     }
 
   gtk_stack_set_visible_child_name (self->main_stack, n > 0 ? "content" : "empty");
+  /* The welcome page has nothing to search. */
+  gtk_widget_set_visible (self->search_button, n > 0);
+  g_simple_action_set_enabled (G_SIMPLE_ACTION (g_action_map_lookup_action (G_ACTION_MAP (self), "find")),
+                               n > 0);
   gtk_stack_set_visible_child_name (self->messages_stack, shown > 0 ? "list" : "none");
   if (shown == 0 && hidden > 0)
     {
@@ -1190,6 +1195,7 @@ pb_window_class_init (PbWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, PbWindow, result_label);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, search_bar);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, PbWindow, search_button);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_child (widget_class, PbWindow, open_message_button);
   gtk_widget_class_bind_template_callback (widget_class, on_result_bar_response);

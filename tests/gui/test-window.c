@@ -60,6 +60,16 @@ message_rows (Fixture *f)
   return (guint) gtk_tree_model_iter_n_children (model, NULL);
 }
 
+static GtkWidget *
+window_child (Fixture    *f,
+              const char *name)
+{
+  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (f->window), PB_TYPE_WINDOW, name);
+
+  g_assert_nonnull (object);
+  return GTK_WIDGET (object);
+}
+
 static void
 test_no_accounts_offers_add (Fixture       *f,
                              gconstpointer  data)
@@ -67,13 +77,17 @@ test_no_accounts_offers_add (Fixture       *f,
   g_autoptr(PbAccountInfo) info = gui_test_info_with_mail ("work", 0, NULL);
 
   g_assert_cmpstr (pb_window_get_visible_page (f->window), ==, "empty");
-  /* Nothing to check or download yet: only adding an account is offered. */
+  /* Nothing to search, check or download yet: only adding an account is
+   * offered. */
+  g_assert_false (gtk_widget_get_visible (window_child (f, "search_button")));
+  g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->window), "find"));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "check-now"));
   g_assert_false (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "download-new"));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "add-account"));
 
   g_list_store_append (f->accounts, info);
   gui_test_flush ();
+  g_assert_true (gtk_widget_get_visible (window_child (f, "search_button")));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "check-now"));
   g_assert_true (g_action_group_get_action_enabled (G_ACTION_GROUP (f->app), "download-new"));
 }
@@ -403,16 +417,6 @@ test_failed_check_keeps_last_good_time (Fixture       *f,
   g_assert_cmpstr (pb_account_row_get_error_text (row), ==, "Server unreachable");
   g_assert_true (g_str_has_prefix (pb_account_row_get_detail_text (row), "Checked 5 minutes ago"));
   g_assert_cmpint (pb_account_info_get_last_check (info), ==, now - 5 * 60);
-}
-
-static GtkWidget *
-window_child (Fixture    *f,
-              const char *name)
-{
-  GObject *object = gtk_widget_get_template_child (GTK_WIDGET (f->window), PB_TYPE_WINDOW, name);
-
-  g_assert_nonnull (object);
-  return GTK_WIDGET (object);
 }
 
 static gboolean on_deadline (gpointer user_data);
