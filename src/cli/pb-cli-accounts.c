@@ -381,7 +381,13 @@ accounts_edit (int    argc,
 
   if (settings_given (&s) && !pb_account_store_save (store, &error))
     {
-      pb_cli_print_error (error);
+      /* The keyring has the new password already: say so, or the person
+       * would believe the old one is still in use. */
+      if (s.password_stdin)
+        pb_cli_printerr (_("%s (the new password of account “%s” is stored; its other "
+                           "settings were not changed)"), error->message, name);
+      else
+        pb_cli_printerr (_("%s (account “%s” was not changed)"), error->message, name);
       return PB_EXIT_FAILED;
     }
 

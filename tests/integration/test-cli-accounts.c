@@ -469,6 +469,46 @@ test_add_unsaved_leaves_no_password (void)
   g_assert_error (error, PB_CORE_ERROR, PB_CORE_ERROR_NO_PASSWORD);
 }
 
+/* The same for accounts edit: the new password is in the keyring already
+ * when the file turns out not to be writable, and the person is told which
+ * of the two changes happened. */
+static void
+test_edit_unsaved_says_what_changed (void)
+{
+  g_autofree char *dir = g_build_filename (g_get_user_config_dir (), "popbiff", NULL);
+  g_autofree char *lock_path = g_build_filename (dir, "accounts.conf.write-lock", NULL);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *text = NULL;
+  char *stored;
+  g_auto(Run) add = { 0 };
+  g_auto(Run) run = { 0 };
+  int lock_fd;
+
+  if (!have_keyring ())
+    return;
+
+  run_popbiff (&add, "first\n", "accounts", "add", "work", "--host", "h", "--user", "u",
+               "--password-stdin", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+  g_assert_cmpint (lock_fd, >=, 0);
+  g_assert_cmpint (flock (lock_fd, LOCK_EX), ==, 0);
+  run_popbiff (&run, "second\n", "accounts", "edit", "work", "--port", "2995",
+               "--password-stdin", NULL);
+  close (lock_fd);
+
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_nonnull (strstr (run.err, "(the new password of account “work” is stored; "
+                                     "its other settings were not changed)"));
+  stored = keyring_password ("work", &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (stored, ==, "second");
+  pb_secrets_free (stored);
+  text = config_text ();
+  g_assert_null (strstr (text, "2995"));
+}
+
 /* Run in its own keyring session (meson registers it apart): once locked,
  * a headless session cannot unlock it again. Removing an account whose
  * password sits in a locked keyring removes nothing, and says so: removed
@@ -654,6 +694,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/accounts/empty-folder-is-the-default", test_empty_folder_is_the_default);
   g_test_add_func ("/cli/accounts/concurrent-adds-all-kept", test_concurrent_adds_all_kept);
   g_test_add_func ("/cli/accounts/add-unsaved-leaves-no-password", test_add_unsaved_leaves_no_password);
+  g_test_add_func ("/cli/accounts/edit-unsaved-says-what-changed", test_edit_unsaved_says_what_changed);
   /* Last: it locks the keyring for good. */
   g_test_add_func ("/cli/accounts/remove-locked", test_remove_locked);
   return g_test_run ();
