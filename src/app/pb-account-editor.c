@@ -399,6 +399,12 @@ fill (PbAccountEditor *self,
   /* The name is the account's identity (state file, keyring item). */
   gtk_editable_set_editable (GTK_EDITABLE (self->name_entry), FALSE);
   gtk_widget_set_can_focus (GTK_WIDGET (self->name_entry), FALSE);
+  /* It looked like any other field, and a click into it did nothing:
+   * greyed out, with the reason a hover away. */
+  gtk_widget_set_sensitive (GTK_WIDGET (self->name_entry), FALSE);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->name_entry),
+                               _("An account’s name cannot be changed. To use another name, "
+                                 "add the account again under it and remove this one."));
   gtk_entry_set_text (self->host_entry, pb_account_get_host (account) ? pb_account_get_host (account) : "");
   gtk_combo_box_set_active_id (GTK_COMBO_BOX (self->security_combo),
                                security_id (pb_account_get_security (account)));

@@ -244,6 +244,9 @@ test_edit_keeps_password_and_name (void)
   /* The password is never shown; empty keeps the stored one. */
   g_assert_cmpstr (gtk_entry_get_text (GTK_ENTRY (child (editor, "password_entry"))), ==, "");
   g_assert_false (gtk_editable_get_editable (GTK_EDITABLE (child (editor, "name_entry"))));
+  /* And it looks it, with the reason in its tooltip. */
+  g_assert_false (gtk_widget_get_sensitive (child (editor, "name_entry")));
+  g_assert_nonnull (strstr (gtk_widget_get_tooltip_text (child (editor, "name_entry")), "cannot be changed"));
   g_assert_true (save_sensitive (editor));
 
   type (editor, "host_entry", "pop2.example.net");
