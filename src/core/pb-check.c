@@ -867,9 +867,10 @@ on_uidl (GObject      *source,
   GError *error = NULL;
 
   data->uidls = pb_pop3_client_uidl_finish (PB_POP3_CLIENT (source), result, &error);
-  /* Only a plain -ERR to a UIDL the server did not list: a lost
-   * connection, a [SYS/TEMP] or a broken listing never makes the check
-   * name messages by their headers instead. */
+  /* A plain -ERR (the client's UNSUPPORTED): the messages are named by
+   * their headers, which on_listing_done() allows only where that renames
+   * nothing. A lost connection, a [SYS/TEMP] or [IN-USE], or a broken
+   * listing never makes the check name messages by their headers. */
   if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
     {
       data->no_uidl = TRUE;

@@ -2562,13 +2562,17 @@ on_op_response (GObject      *source,
                                                 op->name, FALSE, &self->retry_after);
 
       /* A plain -ERR (no response code saying "later" or "locked") to a
-       * TOP or UIDL the server did not list means it lacks the command:
+       * TOP or UIDL n the server did not list means it lacks the command:
        * a server without CAPA could not say, and one whose CAPA omits it
-       * said so. The caller falls back (op_start() explains why it asked
-       * anyway). A listed command that fails is a failure. */
+       * said so; to a listed one it concerns that message. The whole
+       * UIDL listing has no message to fail for: a plain -ERR to it
+       * means the server will not give UIDLs, listed or not (servers list
+       * what they have switched off). The caller falls back (op_start()
+       * explains why it asked anyway). */
       if (g_error_matches (refused, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) &&
-          (op->kind == OP_TOP || op->kind == OP_UIDL || op->kind == OP_UIDL_ONE) &&
-          !has_capability (self, op->kind == OP_TOP ? "TOP" : "UIDL"))
+          (op->kind == OP_UIDL ||
+           ((op->kind == OP_TOP || op->kind == OP_UIDL_ONE) &&
+            !has_capability (self, op->kind == OP_TOP ? "TOP" : "UIDL"))))
         {
           g_autofree char *said = pb_pop3_response_sanitize (response->text);
 

@@ -159,10 +159,13 @@ GPtrArray *pb_pop3_client_list_finish (PbPop3Client *self, GAsyncResult *result,
 
 /* UIDL (all): a GPtrArray of PbPop3Listing (uidl set, size 0). UIDL and
  * TOP are sent whether or not CAPA lists them (servers omit them from the
- * CAPA after login and answer them all the same). A plain -ERR to one that
- * CAPA does not list is PB_POP3_ERROR_UNSUPPORTED (the server lacks it);
- * to one it lists, PB_POP3_ERROR_SERVER like any refused command. A line
- * with an invalid UIDL is a PB_POP3_ERROR_PROTOCOL error. */
+ * CAPA after login and answer them all the same). A plain -ERR (no
+ * response code such as [SYS/TEMP]) to this listing is
+ * PB_POP3_ERROR_UNSUPPORTED, listed or not: it names no message, so it
+ * means the server gives no UIDLs. For TOP and UIDL n, a plain -ERR is
+ * UNSUPPORTED when CAPA does not list the command, and PB_POP3_ERROR_SERVER
+ * (that message) when it does. A line with an invalid UIDL is a
+ * PB_POP3_ERROR_PROTOCOL error. */
 void       pb_pop3_client_uidl_async  (PbPop3Client *self, GCancellable *cancellable,
                                        GAsyncReadyCallback callback, gpointer user_data);
 GPtrArray *pb_pop3_client_uidl_finish (PbPop3Client *self, GAsyncResult *result,

@@ -315,19 +315,47 @@ test_capa_never_lists_uidl_and_top (Fixture *f, gconstpointer data)
   g_assert_cmpstr (pb_state_lookup (f->state, "only-one")->subject, ==, "hello");
 }
 
-/* A -ERR to a UIDL the server lists is a failure like any: naming the
- * messages by their headers because of it would announce every one of
- * them again. The state is left as it was. */
+/* A server that lists UIDL in CAPA and answers it with a plain -ERR (it
+ * was switched off, say) is taken at its word: the mailbox, new to the
+ * state, is named by its headers. */
 static void
-test_listed_uidl_refused_fails (Fixture *f, gconstpointer data)
+test_listed_uidl_refused_falls_back (Fixture *f, gconstpointer data)
 {
   g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP", "+OK");
+  g_autoptr(PbCheckResult) result = NULL;
+  g_autoptr(GPtrArray) records = NULL;
+
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 1 100");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR UIDL is disabled");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n.");
+  pb_fake_server_expect (server, "TOP 1 0");
+  pb_fake_server_send (server, "+OK\nSubject: hello\n.");
+  server_quit (server);
+  result = check_against (f, server);
+
+  g_assert_true (pb_check_result_get_ok (result));
+  g_assert_cmpuint (pb_check_result_get_new_count (result), ==, 1);
+  records = pb_state_list (f->state);
+  g_assert_cmpuint (records->len, ==, 1);
+  g_assert_cmpuint (strlen (((PbMessageRecord *) records->pdata[0])->uidl), ==, 64);
+}
+
+/* A -ERR to UIDL that says "later" ([SYS/TEMP]) is a failure: naming the
+ * messages by their headers because of it would rename them. The state is
+ * left as it was. */
+static void
+test_uidl_sys_temp_fails (Fixture *f, gconstpointer data)
+{
+  g_autoptr(PbFakeServer) server = server_login ("USER\nUIDL\nTOP\nRESP-CODES", "+OK");
   g_autoptr(PbCheckResult) result = NULL;
 
   pb_fake_server_expect (server, "STAT");
   pb_fake_server_send (server, "+OK 1 100");
   pb_fake_server_expect (server, "UIDL");
-  pb_fake_server_send (server, "-ERR index busy");
+  pb_fake_server_send (server, "-ERR [SYS/TEMP] index busy");
   result = check_against (f, server);
 
   g_assert_cmpstr (kind_of (result), ==, "server");
@@ -352,27 +380,33 @@ seed_state (Fixture *f, const char *first, ...)
   g_assert_no_error (error);
 }
 
-/* The state knows this mailbox by UIDL, and today the server (which does
- * not list UIDL after login) refuses it: the check fails and says what to
- * do, instead of renaming every message after its headers. */
+/* The state knows this mailbox by UIDL, and today the server refuses it
+ * (whether its CAPA after login lists UIDL or not): the check fails and
+ * says what to do, instead of renaming every message after its headers. */
 static void
 test_uidl_refused_after_counting_by_uidl (Fixture *f, gconstpointer data)
 {
-  g_autoptr(PbFakeServer) server = server_login_capa ("USER\nUIDL\nTOP", "USER\nTOP", "+OK");
-  g_autoptr(PbCheckResult) result = NULL;
+  const char *capa_after[] = { "USER\nTOP", "USER\nUIDL\nTOP" };
 
   seed_state (f, "a", "b", NULL);
-  pb_fake_server_expect (server, "STAT");
-  pb_fake_server_send (server, "+OK 2 300");
-  pb_fake_server_expect (server, "UIDL");
-  pb_fake_server_send (server, "-ERR not today");
-  result = check_against (f, server);
+  for (guint i = 0; i < G_N_ELEMENTS (capa_after); i++)
+    {
+      g_autoptr(PbFakeServer) server = server_login_capa ("USER\nUIDL\nTOP", capa_after[i], "+OK");
+      g_autoptr(PbCheckResult) result = NULL;
 
-  g_assert_cmpstr (kind_of (result), ==, "server");
-  g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "not today"));
-  g_assert_false (pb_fake_server_received_prefix (server, "TOP"));
-  g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
-  g_assert_nonnull (pb_state_lookup (f->state, "a"));
+      pb_fake_server_expect (server, "STAT");
+      pb_fake_server_send (server, "+OK 2 300");
+      pb_fake_server_expect (server, "UIDL");
+      pb_fake_server_send (server, "-ERR not today");
+      result = check_against (f, server);
+
+      g_assert_cmpstr (kind_of (result), ==, "server");
+      g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "not today"));
+      g_assert_nonnull (strstr (pb_check_result_get_error (result)->message, "answered UIDL before"));
+      g_assert_false (pb_fake_server_received_prefix (server, "TOP"));
+      g_assert_cmpuint (pb_state_get_count (f->state), ==, 2);
+      g_assert_nonnull (pb_state_lookup (f->state, "a"));
+    }
 }
 
 /* A server without UIDL that did not send one message's headers: that
@@ -873,7 +907,8 @@ main (int argc, char **argv)
   ADD ("no-uidl-fallback-identity", test_no_uidl_fallback_identity);
   ADD ("capa-after-login-omits-uidl-and-top", test_capa_after_login_omits_uidl_and_top);
   ADD ("capa-never-lists-uidl-and-top", test_capa_never_lists_uidl_and_top);
-  ADD ("listed-uidl-refused-fails", test_listed_uidl_refused_fails);
+  ADD ("listed-uidl-refused-falls-back", test_listed_uidl_refused_falls_back);
+  ADD ("uidl-sys-temp-fails", test_uidl_sys_temp_fails);
   ADD ("uidl-refused-after-counting-by-uidl", test_uidl_refused_after_counting_by_uidl);
   ADD ("no-uidl-headers-refused", test_no_uidl_headers_refused);
   ADD ("headers-to-uidls", test_headers_to_uidls);

@@ -403,27 +403,32 @@ test_capa_after_login_omits_uidl_and_top (void)
   assert_server_happy (server);
 }
 
-/* A -ERR to a command CAPA lists is a failure, not a missing command (the
- * caller must not fall back to naming messages by their headers because
- * of it); nor is a -ERR that says "try later" to one it does not list. */
+/* A plain -ERR to the UIDL listing means the server gives no UIDLs, even
+ * when CAPA lists UIDL (switched off, say). A -ERR to a TOP that CAPA
+ * lists concerns that message, and one that says "try later" is never a
+ * missing command. */
 static void
-test_listed_uidl_refused_is_server_error (void)
+test_listed_uidl_refused (void)
 {
-  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL\nRESP-CODES");
+  g_autoptr(PbFakeServer) server = server_with_capa ("USER\nUIDL\nTOP\nRESP-CODES");
+  g_autoptr(GAsyncResult) later_result = NULL;
+  g_autoptr(GAsyncResult) listed_top_result = NULL;
+  g_autoptr(GBytes) later = NULL;
+  g_autoptr(GBytes) listed_top = NULL;
   g_autoptr(PbPop3Client) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GAsyncResult) uidl_result = NULL;
-  g_autoptr(GAsyncResult) top_result = NULL;
   g_autoptr(GPtrArray) uidls = NULL;
-  g_autoptr(GBytes) top = NULL;
 
   expect_user_pass (server);
   pb_fake_server_expect (server, "CAPA");
-  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nRESP-CODES\n.");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\nRESP-CODES\n.");
   pb_fake_server_expect (server, "UIDL");
-  pb_fake_server_send (server, "-ERR index is being rebuilt");
+  pb_fake_server_send (server, "-ERR UIDL is switched off");
   pb_fake_server_expect (server, "TOP 1 0");
   pb_fake_server_send (server, "-ERR [SYS/TEMP] storage offline");
+  pb_fake_server_expect (server, "TOP 2 0");
+  pb_fake_server_send (server, "-ERR no such message");
   pb_fake_server_expect (server, "QUIT");
   pb_fake_server_send (server, "+OK");
 
@@ -431,12 +436,16 @@ test_listed_uidl_refused_is_server_error (void)
   g_assert_true (connect_sync (client, &error));
   g_assert_true (auth_sync (client, "alice", "secret", PB_POP3_AUTH_USER, &error));
   pb_pop3_client_uidl_async (client, NULL, on_result, &uidl_result);
-  pb_pop3_client_top_async (client, 1, 0, NULL, on_result, &top_result);
+  pb_pop3_client_top_async (client, 1, 0, NULL, on_result, &later_result);
+  pb_pop3_client_top_async (client, 2, 0, NULL, on_result, &listed_top_result);
   uidls = pb_pop3_client_uidl_finish (client, await (&uidl_result), &error);
-  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED);
   g_clear_error (&error);
-  top = pb_pop3_client_top_finish (client, await (&top_result), &error);
+  later = pb_pop3_client_top_finish (client, await (&later_result), &error);
   g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP);
+  g_clear_error (&error);
+  listed_top = pb_pop3_client_top_finish (client, await (&listed_top_result), &error);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
   g_clear_error (&error);
   g_assert_true (quit_sync (client, &error));
   assert_server_happy (server);
@@ -1848,8 +1857,7 @@ main (int argc, char **argv)
   g_test_add_func ("/pop3/fake/uidl-answered-on-one-line", test_uidl_answered_on_one_line);
   g_test_add_func ("/pop3/fake/capa-after-login-omits-uidl-and-top",
                    test_capa_after_login_omits_uidl_and_top);
-  g_test_add_func ("/pop3/fake/listed-uidl-refused-is-server-error",
-                   test_listed_uidl_refused_is_server_error);
+  g_test_add_func ("/pop3/fake/listed-uidl-refused", test_listed_uidl_refused);
   g_test_add_func ("/pop3/fake/hostile-uidl", test_hostile_uidl);
   g_test_add_func ("/pop3/fake/listing-spacing", test_listing_spacing);
   g_test_add_func ("/pop3/fake/listing-order", test_listing_order);
