@@ -46,6 +46,10 @@ struct _PbApplication
   /* account name -> (uidl -> NULL): the notifications that may still be
    * up, one per message announced alone, "" for the summary of several */
   GHashTable     *announced;
+  /* account name -> downloads running for it (GUINT): their own saves of
+   * the state are not news, and it may lag what the list already shows */
+  GHashTable     *downloading;
+  GHashTable     *stale_after_download; /* account names (set) */
   gboolean        saving_errors;  /* error_notified is being written */
   gboolean        save_errors_again;
   PbDemoServer   *demo_server;    /* owned, --demo only */
@@ -593,6 +597,51 @@ on_state_changed_on_disk (PbApplication *self,
 
   if (info == NULL)
     return;
+  /* Most likely our own download saving as it goes (the list drops each
+   * message as it lands, and a save may lag that): looked at once it is
+   * over. */
+  if (g_hash_table_contains (self->downloading, name))
+    {
+      g_hash_table_add (self->stale_after_download, g_strdup (name));
+      return;
+    }
+  items = items_from_state (name, state);
+  pb_account_info_set_messages (info, items);
+}
+
+static void
+download_started (PbApplication *self,
+                  const char    *name)
+{
+  guint running = GPOINTER_TO_UINT (g_hash_table_lookup (self->downloading, name));
+
+  g_hash_table_replace (self->downloading, g_strdup (name), GUINT_TO_POINTER (running + 1));
+}
+
+static void
+download_ended (PbApplication *self,
+                const char    *name)
+{
+  guint running = GPOINTER_TO_UINT (g_hash_table_lookup (self->downloading, name));
+  PbAccountInfo *info;
+  g_autoptr(PbState) state = NULL;
+  g_autoptr(GPtrArray) items = NULL;
+
+  if (running > 1)
+    {
+      g_hash_table_replace (self->downloading, g_strdup (name), GUINT_TO_POINTER (running - 1));
+      return;
+    }
+  g_hash_table_remove (self->downloading, name);
+  info = pb_application_lookup_info (self, name);
+  if (!g_hash_table_remove (self->stale_after_download, name) || info == NULL ||
+      self->scheduler == NULL || pb_scheduler_is_checking (self->scheduler, name))
+    return;
+  /* The download's state object, with what other writers saved merged in
+   * by its saves. */
+  state = pb_scheduler_ref_state (self->scheduler, name);
+  if (state == NULL)
+    return;
   items = items_from_state (name, state);
   pb_account_info_set_messages (info, items);
 }
@@ -672,6 +721,8 @@ on_fetch_done (GObject      *source,
   GPtrArray *results;
   GPtrArray *outcomes;
 
+  download_ended (g_task_get_source_object (task), data->account_name);
+
   if (!pb_fetch_run_finish (PB_FETCH (source), result, &error) &&
       pb_fetch_get_results (PB_FETCH (source))->len == 0)
     {
@@ -734,6 +785,7 @@ pb_application_download_async (PbApplication          *self,
   data = g_new0 (DownloadData, 1);
   data->fetch = pb_fetch_new (account, state);
   data->account_name = g_strdup (account_name);
+  download_started (self, account_name);
   data->progress = progress;
   data->progress_data = progress_data;
   g_task_set_task_data (task, data, (GDestroyNotify) download_data_free);
@@ -1686,6 +1738,8 @@ pb_application_finalize (GObject *object)
   g_free (self->demo_password);
   g_hash_table_unref (self->error_notified);
   g_hash_table_unref (self->announced);
+  g_hash_table_unref (self->downloading);
+  g_hash_table_unref (self->stale_after_download);
 
   G_OBJECT_CLASS (pb_application_parent_class)->finalize (object);
 }
@@ -1727,6 +1781,8 @@ pb_application_init (PbApplication *self)
   self->error_notified = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   self->announced = g_hash_table_new_full (g_str_hash, g_str_equal, g_free,
                                            (GDestroyNotify) g_hash_table_unref);
+  self->downloading = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  self->stale_after_download = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_application_add_main_option_entries (G_APPLICATION (self), option_entries);
   g_application_set_option_context_summary (G_APPLICATION (self),
                                             _("A mail notifier for POP3 mailboxes. "
