@@ -25,7 +25,12 @@ typedef struct {
   /* The keyring lookup and the connection run side by side; login waits
    * for both. */
   gboolean       password_ready;
+  gboolean       password_pending; /* the keyring lookup is under way */
   gboolean       connected;
+  /* The connection failed while the keyring lookup was under way: the
+   * keyring's error comes first (no password means no check, wherever the
+   * server is), so this waits for its answer. */
+  GError        *connect_error;
   gboolean       ended;        /* the result is decided */
   guint          max_tops;
   PbCheckFlags   flags;
@@ -104,6 +109,7 @@ check_data_free (CheckData *data)
   g_clear_error (&data->batch_error);
   g_clear_error (&data->unreadable);
   g_clear_error (&data->uidl_refused);
+  g_clear_error (&data->connect_error);
   g_clear_pointer (&data->uidls, g_ptr_array_unref);
   g_clear_pointer (&data->sizes, g_ptr_array_unref);
   g_clear_pointer (&data->tops, g_ptr_array_unref);
@@ -950,6 +956,8 @@ on_connected (GObject      *source,
     {
       if (data->ended)
         g_error_free (error);  /* the keyring failed first */
+      else if (data->password_pending)
+        data->connect_error = error;  /* on_password() decides */
       else
         fail (task, error);
       return;
@@ -979,9 +987,10 @@ on_password (GObject      *source,
   char *password;
 
   password = pb_secrets_lookup_finish (result, &error);
+  data->password_pending = FALSE;
   if (data->ended)
     {
-      /* The connection failed first; its error is the result. */
+      /* The check was cancelled meanwhile; that is the result. */
       g_clear_error (&error);
       if (password != NULL)
         pb_secrets_free (password);
@@ -989,7 +998,15 @@ on_password (GObject      *source,
     }
   if (password == NULL)
     {
+      /* "No password stored" says what to do; the connection's error
+       * (if it failed too) would only be next. */
       fail (task, error);
+      return;
+    }
+  if (data->connect_error != NULL)
+    {
+      pb_secrets_free (password);
+      fail (task, g_steal_pointer (&data->connect_error));
       return;
     }
   data->password = password;
@@ -1125,7 +1142,10 @@ pb_check_run_async (PbAccount           *account,
      * each take tens of milliseconds. Nothing is sent to the server before
      * the password is there; if the keyring fails, the connection is
      * dropped unused. */
-    pb_secrets_lookup_async (account, cancellable, on_password, g_object_ref (task));
+    {
+      data->password_pending = TRUE;
+      pb_secrets_lookup_async (account, cancellable, on_password, g_object_ref (task));
+    }
   connect (task);
 }
 

@@ -652,6 +652,35 @@ test_no_password (void)
                             "popbiff accounts edit nopass --password-stdin"));
 }
 
+/* No password stored, and the server's port refuses connections, which
+ * is known long before the keyring answers: still the keyring's error,
+ * since no server would help without a password (DESIGN.md looks the
+ * password up first). */
+static void
+test_no_password_and_no_server (void)
+{
+  g_autofree char *port = g_strdup_printf ("%u", pb_test_closed_port ());
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(PbTestRun) add = { 0 };
+  g_auto(PbTestRun) run = { 0 };
+  JsonObject *error;
+  JsonArray *array;
+
+  if (!have_keyring ())
+    return;
+  pb_test_run_popbiff (&add, NULL, "accounts", "add", "nopass", "--host", "127.0.0.1",
+                       "--port", port, "--user", "alice", NULL);
+  g_assert_cmpint (add.status, ==, 0);
+
+  pb_test_run_popbiff (&run, NULL, "check", "nopass", "--json", NULL);
+  g_assert_cmpint (run.status, ==, 1);
+  g_assert_cmpstr (run.err, ==, "");
+  array = parse_array (parser, run.out);
+  g_assert_cmpuint (json_array_get_length (array), ==, 1);
+  error = json_object_get_object_member (json_array_get_object_element (array, 0), "error");
+  g_assert_cmpstr (json_object_get_string_member (error, "kind"), ==, "keyring");
+}
+
 static void
 test_unreadable_state (void)
 {
@@ -743,6 +772,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli/dismiss/lowers-new", test_dismiss);
   g_test_add_func ("/cli/check/unreadable-state", test_unreadable_state);
   g_test_add_func ("/cli/check/no-password", test_no_password);
+  g_test_add_func ("/cli/check/no-password-and-no-server", test_no_password_and_no_server);
   g_test_add_func ("/cli/dismiss/before-check", test_dismiss_before_check);
   return g_test_run ();
 }
