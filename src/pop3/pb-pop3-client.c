@@ -286,18 +286,18 @@ on_timer (gpointer user_data)
     /* Naming the command helps with a server that stops in the middle of
      * an answer (one that answers UIDL on a single line, say). */
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
-                         _("The server %s sent only %" G_GSIZE_FORMAT " bytes of its "
+                         _("The server %s sent only %lu bytes of its "
                            "answer to %s in %u seconds; the connection was given up as "
                            "too slow. Try again later."),
-                         self->host, self->unproven_octets,
+                         self->host, (gulong) self->unproven_octets,
                          ((Command *) g_queue_peek_head (&self->in_flight))->name,
                          self->timeout);
   else if (self->unproven_octets > 0)
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
-                         _("The server %s sent only %" G_GSIZE_FORMAT " bytes in %u "
+                         _("The server %s sent only %lu bytes in %u "
                            "seconds; the connection was given up as too slow. Try "
                            "again later."),
-                         self->host, self->unproven_octets, self->timeout);
+                         self->host, (gulong) self->unproven_octets, self->timeout);
   else
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TIMEOUT,
                          _("The server %s stopped answering for %u seconds; the "
@@ -965,13 +965,13 @@ fail_too_large (PbPop3Client *self,
 
   if (command->body_mode == BODY_STREAM || g_str_equal (command->name, "TOP"))
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_TOO_LARGE,
-                         _("The message is larger than the limit of %" G_GUINT64_FORMAT
-                           " bytes; it was not downloaded."), command->limit);
+                         _("The message is larger than the limit of %lu bytes; it was "
+                           "not downloaded."), (gulong) command->limit);
   else
     error = g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
-                         _("The server’s answer to %s is larger than %" G_GUINT64_FORMAT
-                           " bytes; it does not seem to speak POP3 correctly."),
-                         command->name, command->limit);
+                         _("The server’s answer to %s is larger than %lu bytes; it does "
+                           "not seem to speak POP3 correctly."),
+                         command->name, (gulong) command->limit);
   /* The rest of the body cannot be skipped reliably without reading it
    * all, so the session ends (pb-pop3-client.h, RETR). */
   fail_session (self, error, FALSE);

@@ -415,10 +415,10 @@ pb_pop3_sasl_step (PbPop3Sasl  *sasl,
       gsasl_free (output);
       if (sasl->refused_iterations > 0)
         g_set_error (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
-                     _("The server asked for %" G_GUINT64_FORMAT " rounds of password "
+                     _("The server asked for %lu rounds of password "
                        "hashing (%s), far more than any server needs; Popbiff stopped "
                        "the login. The server may be hostile or broken."),
-                     sasl->refused_iterations, sasl->mechanism);
+                     (gulong) sasl->refused_iterations, sasl->mechanism);
       else if (rc == GSASL_BASE64_ERROR)
         g_set_error_literal (error, PB_POP3_ERROR, PB_POP3_ERROR_PROTOCOL,
                              _("The server sent a malformed login challenge."));
