@@ -20,7 +20,7 @@ pb_cli_dismiss (int    argc,
   g_auto(GStrv) args = NULL;
   const GOptionEntry entries[] = {
     { "all", 0, 0, G_OPTION_ARG_NONE, &all, N_("Dismiss every new message"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &args, NULL, N_("NAME [UIDL…]") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &args, NULL, N_("NAME [UIDL…]") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = g_option_context_new (NULL);
@@ -45,6 +45,8 @@ pb_cli_dismiss (int    argc,
     return pb_cli_usage_error ("dismiss", _("Give either --all or UIDLs, not both."));
   if (!all && args[1] == NULL)
     return pb_cli_usage_error ("dismiss", _("Give the UIDLs of the messages to dismiss, or --all."));
+  if (!pb_cli_check_uidls ("dismiss", args + 1))
+    return PB_EXIT_USAGE;
 
   store = pb_cli_load_store (&exit_code);
   if (store == NULL)

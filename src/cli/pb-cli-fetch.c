@@ -260,7 +260,7 @@ pb_cli_fetch (int    argc,
     { "folder", 0, 0, G_OPTION_ARG_FILENAME, &folder, N_("Save into DIR instead of the account’s folder"), N_("DIR") },
     { "format", 0, 0, G_OPTION_ARG_STRING, &format_name, N_("Save as a Maildir or as .eml files"), N_("maildir|eml") },
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the results as JSON"), NULL },
-    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_STRING_ARRAY, &rest, NULL, N_("NAME [UIDL…]") },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, N_("NAME [UIDL…]") },
     { NULL }
   };
   g_autoptr(GOptionContext) context = NULL;
@@ -291,6 +291,8 @@ pb_cli_fetch (int    argc,
     return pb_cli_usage_error ("fetch", "%s", _("Which account? Give its name."));
   if (all && rest[1] != NULL)
     return pb_cli_usage_error ("fetch", "%s", _("Give either --all or UIDLs, not both."));
+  if (!pb_cli_check_uidls ("fetch", rest + 1))
+    return PB_EXIT_USAGE;
   if (format_name != NULL && !pb_delivery_format_from_string (format_name, &format))
     return pb_cli_usage_error ("fetch", "%s", _("--format must be “maildir” or “eml”."));
   if (folder != NULL && folder[0] == '\0')

@@ -78,6 +78,30 @@ pb_cli_absolute_path (const char *path)
 }
 
 gboolean
+pb_cli_check_uidls (const char   *command,
+                    char * const *uidls)
+{
+  for (guint i = 0; uidls != NULL && uidls[i] != NULL; i++)
+    {
+      if (uidls[i][0] == '\0')
+        {
+          pb_cli_usage_error (command, "%s", _("An empty UIDL names no message; give the UIDLs "
+                                               "“popbiff list NAME” shows."));
+          return FALSE;
+        }
+      if (!g_utf8_validate (uidls[i], -1, NULL))
+        {
+          g_autofree char *shown = g_utf8_make_valid (uidls[i], -1);
+
+          pb_cli_usage_error (command, _("The UIDL “%s” is not UTF-8 text; copy it as "
+                                         "“popbiff list NAME --json” prints it."), shown);
+          return FALSE;
+        }
+    }
+  return TRUE;
+}
+
+gboolean
 pb_cli_parse_uint (const char *text,
                    guint       min,
                    guint       max,

@@ -37,6 +37,13 @@ gboolean  pb_cli_parse_options (GOptionContext *context, const char *command,
  * is from the current folder. Newly allocated. */
 char     *pb_cli_absolute_path (const char *path);
 
+/* The operands after NAME of dismiss and fetch, taken as the raw bytes of
+ * argv (G_OPTION_ARG_FILENAME_ARRAY): a UIDL may hold any UTF-8, which
+ * the locale conversion of a string option refuses under LC_ALL=C. Each
+ * must be UTF-8 and not empty; otherwise prints why and returns FALSE
+ * (the caller returns PB_EXIT_USAGE). */
+gboolean  pb_cli_check_uidls   (const char *command, char * const *uidls);
+
 /* A whole decimal number in [@min, @max], nothing else (no sign, no
  * spaces, no suffix). */
 gboolean  pb_cli_parse_uint    (const char *text, guint min, guint max, guint *out);

@@ -679,6 +679,28 @@ test_eight_bit_uidls (Fixture *f, gconstpointer data)
   g_assert_true (pb_state_load (reloaded, &error));
   g_assert_cmpuint (pb_state_count_new (reloaded), ==, 1);
   g_assert_true (pb_message_record_is_new (pb_state_lookup (reloaded, emoji)));
+
+  /* A script under LC_ALL=C passes the UIDL's UTF-8 bytes as they are:
+   * they are not converted from the locale's charset (which refused them
+   * as "Invalid byte sequence"). */
+  {
+    const char * const args[] = { "dismiss", "fake", emoji, NULL };
+    const char * const empty[] = { "fetch", "fake", "", NULL };
+    g_auto(PbTestRun) in_c = { 0 };
+    g_auto(PbTestRun) empty_run = { 0 };
+
+    pb_test_run_popbiff_in_locale (&in_c, "C", NULL, args);
+    g_assert_cmpint (in_c.status, ==, 0);
+    g_clear_object (&reloaded);
+    reloaded = pb_state_new ("fake", NULL);
+    g_assert_true (pb_state_load (reloaded, &error));
+    g_assert_cmpuint (pb_state_count_new (reloaded), ==, 0);
+
+    /* An empty UIDL is a mistake on the command line, not a message. */
+    pb_test_run_popbiffv (&empty_run, NULL, empty);
+    g_assert_cmpint (empty_run.status, ==, 2);
+    g_assert_nonnull (strstr (empty_run.err, "An empty UIDL names no message"));
+  }
 }
 
 static void

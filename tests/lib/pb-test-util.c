@@ -68,6 +68,15 @@ pb_test_run_popbiffv (PbTestRun          *run,
                       const char         *input,
                       const char * const *args)
 {
+  pb_test_run_popbiff_in_locale (run, "C.UTF-8", input, args);
+}
+
+void
+pb_test_run_popbiff_in_locale (PbTestRun          *run,
+                               const char         *locale,
+                               const char         *input,
+                               const char * const *args)
+{
   g_autoptr(GSubprocessLauncher) launcher =
     g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDIN_PIPE | G_SUBPROCESS_FLAGS_STDOUT_PIPE |
                                G_SUBPROCESS_FLAGS_STDERR_PIPE);
@@ -81,7 +90,7 @@ pb_test_run_popbiffv (PbTestRun          *run,
   g_subprocess_launcher_setenv (launcher, "XDG_STATE_HOME", g_get_user_state_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_DATA_HOME", g_get_user_data_dir (), TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", g_get_user_cache_dir (), TRUE);
-  g_subprocess_launcher_setenv (launcher, "LC_ALL", "C.UTF-8", TRUE);
+  g_subprocess_launcher_setenv (launcher, "LC_ALL", locale, TRUE);
 
   g_ptr_array_add (argv, (gpointer) pb_test_popbiff ());
   for (guint i = 0; args[i] != NULL; i++)

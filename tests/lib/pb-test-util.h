@@ -44,6 +44,12 @@ void        pb_test_run_popbiffv  (PbTestRun          *run,
                                    const char         *input,
                                    const char * const *args);
 
+/* The same in @locale ("C", say) instead of a UTF-8 one. */
+void        pb_test_run_popbiff_in_locale (PbTestRun          *run,
+                                           const char         *locale,
+                                           const char         *input,
+                                           const char * const *args);
+
 /* Makes @listener listen on a free port of 127.0.0.1 and returns it. It
  * never accepts: the kernel completes connections into its backlog and
  * nobody answers, so no server thread can outlive a test. */
