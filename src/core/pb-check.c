@@ -520,57 +520,6 @@ diff_with_state (CheckData *data)
 
 static void list_by_uidls (GTask *task);
 
-/* pb_summary_fallback_identity(): 64 lowercase hex digits, and "-N" for
- * the Nth of identical messages. */
-static gboolean
-is_header_identity (const char *name)
-{
-  guint i;
-
-  for (i = 0; i < 64; i++)
-    if (!g_ascii_isxdigit (name[i]) || g_ascii_isupper (name[i]))
-      return FALSE;
-  if (name[i] == '\0')
-    return TRUE;
-  if (name[i] != '-' || name[i + 1] == '\0')
-    return FALSE;
-  for (i++; name[i] != '\0'; i++)
-    if (!g_ascii_isdigit (name[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/* Whether any record is named by a UIDL the server sent (not by headers). */
-static gboolean
-state_has_uidls (PbState *state)
-{
-  g_autoptr(GPtrArray) records = pb_state_list (state);
-
-  for (guint i = 0; i < records->len; i++)
-    if (!is_header_identity (((PbMessageRecord *) g_ptr_array_index (records, i))->uidl))
-      return TRUE;
-  return FALSE;
-}
-
-/* Whether the state names this mailbox's messages by their headers while
- * the server now answers UIDL: none of the listed UIDLs is known, and
- * every record has a header identity. The first lookup settles it for a
- * mailbox checked by UIDL before, so this costs nothing there. */
-static gboolean
-state_needs_uidls (CheckData *data)
-{
-  if (data->uidls->len == 0 || pb_state_get_count (data->state) == 0)
-    return FALSE;
-  for (guint i = 0; i < data->uidls->len; i++)
-    {
-      PbPop3Listing *listing = g_ptr_array_index (data->uidls, i);
-
-      if (pb_state_lookup (data->state, listing->uidl) != NULL)
-        return FALSE;
-    }
-  return !state_has_uidls (data->state);
-}
-
 /* The server answers UIDL where it refused it before: each record named
  * by a message's headers is carried over to that message's UIDL, with
  * what the person did with it (notified, downloaded, dismissed) and its
@@ -806,7 +755,7 @@ on_listing_done (GTask *task)
       return;
     }
 
-  if (data->no_uidl && state_has_uidls (data->state))
+  if (data->no_uidl && pb_state_has_uidls (data->state))
     {
       /* Names made from headers now would match none of the records, and
        * every message would be announced (and fetched) again. */
@@ -818,7 +767,7 @@ on_listing_done (GTask *task)
                                data->uidl_refused->message));
       return;
     }
-  if (data->no_uidl || state_needs_uidls (data))
+  if (data->no_uidl || pb_state_named_by_headers (data->state, data->uidls))
     {
       data->migrating = !data->no_uidl;
       pb_pop3_client_list_async (data->client, g_task_get_cancellable (task),

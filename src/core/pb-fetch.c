@@ -1744,7 +1744,25 @@ listing_done (Listing *listing)
       listing_free (listing);
       return;
     }
-  if (listing->no_uidl)
+  if (listing->no_uidl && pb_state_has_uidls (self->state))
+    {
+      /* Names made from headers would match none of the records, and
+       * every message would be downloaded again (and, with --delete, the
+       * copies kept while the originals go). As a check does. */
+      session_failed (self, g_error_new (PB_POP3_ERROR, PB_POP3_ERROR_SERVER,
+                                         _("The server %s did not answer UIDL, but it did "
+                                           "before, and Popbiff tells this mailbox's messages "
+                                           "apart by it; nothing was downloaded. Try again "
+                                           "later."),
+                                         pb_account_get_host (self->account)));
+      listing_free (listing);
+      return;
+    }
+  /* A server that refused UIDL before and answers it now: the state still
+   * names its messages by their headers until the next check carries them
+   * over to their UIDLs, so the fetch names them so too, or it would take
+   * every message for one it never downloaded. */
+  if (listing->no_uidl || pb_state_named_by_headers (self->state, listing->uidl))
     {
       name_by_headers (listing);
       return;

@@ -64,9 +64,11 @@
 #include <emmintrin.h>
 #endif
 
+#include "pop3/pb-pop3-client.h"
 #include "pb-core-error.h"
 #include "pb-state.h"
 #include "pb-state-index.h"
+#include "pb-summary.h"
 #include "pb-write-lock.h"
 
 #define STATE_MAGIC    "popbiff-state"
@@ -1476,6 +1478,32 @@ pb_state_get_count (PbState *self)
 {
   g_return_val_if_fail (PB_IS_STATE (self), 0);
   return self->order->len;
+}
+
+gboolean
+pb_state_has_uidls (PbState *self)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+
+  for (guint i = 0; i < self->order->len; i++)
+    if (!pb_summary_is_fallback_identity (((PbStateRecord *) g_ptr_array_index (self->order, i))->pub.uidl))
+      return TRUE;
+  return FALSE;
+}
+
+gboolean
+pb_state_named_by_headers (PbState   *self,
+                           GPtrArray *uidls)
+{
+  g_return_val_if_fail (PB_IS_STATE (self), FALSE);
+  g_return_val_if_fail (uidls != NULL, FALSE);
+
+  if (uidls->len == 0 || self->order->len == 0)
+    return FALSE;
+  for (guint i = 0; i < uidls->len; i++)
+    if (pb_state_lookup (self, ((PbPop3Listing *) g_ptr_array_index (uidls, i))->uidl) != NULL)
+      return FALSE;
+  return !pb_state_has_uidls (self);
 }
 
 guint

@@ -122,6 +122,15 @@ void             pb_state_set_path       (PbState *self, PbMessageRecord *record
                                           const char *path);
 
 guint            pb_state_get_count      (PbState *self);
+/* Whether any record is named by a UIDL the server sent, not by its
+ * headers (pb_summary_is_fallback_identity()). */
+gboolean         pb_state_has_uidls      (PbState *self);
+/* Whether the state names this mailbox's messages by their headers (the
+ * server refused UIDL before) while the server now lists @uidls
+ * (element-type PbPop3Listing): none of them is known, and no record has
+ * a UIDL. Cheap for a mailbox known by UIDL: the first lookup settles it. */
+gboolean         pb_state_named_by_headers (PbState   *self,
+                                            GPtrArray *uidls);
 guint            pb_state_count_new      (PbState *self);
 /* Records in the order the server listed them (oldest first), (transfer
  * container) (element-type PbMessageRecord). */

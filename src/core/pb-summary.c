@@ -463,6 +463,24 @@ pb_summary_fallback_identity (const PbSummary *summary,
   return g_strdup (g_checksum_get_string (checksum));
 }
 
+gboolean
+pb_summary_is_fallback_identity (const char *name)
+{
+  guint i;
+
+  for (i = 0; i < 64; i++)
+    if (!g_ascii_isxdigit (name[i]) || g_ascii_isupper (name[i]))
+      return FALSE;
+  if (name[i] == '\0')
+    return TRUE;
+  if (name[i] != '-' || name[i + 1] == '\0')
+    return FALSE;
+  for (i++; name[i] != '\0'; i++)
+    if (!g_ascii_isdigit (name[i]))
+      return FALSE;
+  return TRUE;
+}
+
 GPtrArray *
 pb_summary_fallback_identities (PbSummary * const *summaries,
                                 const guint64    *sizes,

@@ -55,6 +55,11 @@ GPtrArray *pb_summary_fallback_identities (PbSummary * const *summaries,
                                            const guint64    *sizes,
                                            guint             n);
 
+/* Whether @name has the shape pb_summary_fallback_identities() gives (64
+ * lowercase hex digits, maybe "-N"): a message named by its headers, not
+ * by a server's UIDL. */
+gboolean   pb_summary_is_fallback_identity (const char *name);
+
 /* "Name <address>", "address" or "Name" for display and `list --json`;
  * NULL when both are NULL. */
 char      *pb_summary_format_from  (const char      *name,

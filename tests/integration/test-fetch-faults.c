@@ -833,6 +833,89 @@ test_no_uidl_same_identity_as_check (Fixture       *fixture,
     }
 }
 
+/* A server without UIDL whose mail was fetched (the state names the
+ * messages by their headers) now answers UIDL, and the next fetch comes
+ * before any check carried the records over: it names the messages by
+ * their headers too and downloads none of them a second time. */
+static void
+test_no_uidl_then_uidl_fetches_nothing_twice (Fixture       *fixture,
+                                              gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) first_server = server_without_uidl ();
+  g_autoptr(PbFakeServer) server = pb_fake_server_new ();
+  g_autoptr(PbFetch) first = NULL;
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  pb_fake_server_expect (first_server, "UIDL");
+  pb_fake_server_send (first_server, "-ERR unknown command");
+  pb_fake_server_expect (first_server, "LIST");
+  pb_fake_server_send (first_server, "+OK\n1 100\n2 200\n3 200\n.");
+  expect_tops (first_server, FALSE);
+  for (guint number = 1; number <= 3; number++)
+    expect_retr_of (first_server, number);
+  pb_fake_server_expect (first_server, "QUIT");
+  pb_fake_server_send (first_server, "+OK bye");
+  error = run_fetch (fixture, first_server, FALSE, &first);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+
+  pb_fake_server_send (server, "+OK fake ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\nUIDL\nTOP\n.");
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "+OK\n1 uid-one\n2 uid-two\n3 uid-three\n.");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 100\n2 200\n3 200\n.");
+  expect_tops (server, FALSE);
+  /* No RETR: all three are on disk already. */
+  pb_fake_server_expect (server, "QUIT");
+  pb_fake_server_send (server, "+OK bye");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_no_error (error);
+  g_assert_cmpuint (pb_fetch_get_results (fetch)->len, ==, 0);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+}
+
+/* The other way round: the state knows the messages by UIDL and the
+ * server refuses UIDL today. Names from headers would match no record,
+ * so the fetch stops before downloading anything, and says why. */
+static void
+test_uidl_refused_after_uidls (Fixture       *fixture,
+                               gconstpointer  data)
+{
+  g_autoptr(PbFakeServer) first_server = server_with_three ();
+  g_autoptr(PbFakeServer) server = server_without_uidl ();
+  g_autoptr(PbFetch) first = NULL;
+  g_autoptr(PbFetch) fetch = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint number = 1; number <= 3; number++)
+    expect_retr (first_server, number);
+  pb_fake_server_expect (first_server, "QUIT");
+  pb_fake_server_send (first_server, "+OK bye");
+  error = run_fetch (fixture, first_server, FALSE, &first);
+  g_assert_no_error (error);
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+
+  pb_fake_server_expect (server, "UIDL");
+  pb_fake_server_send (server, "-ERR unknown command");
+  pb_fake_server_expect (server, "LIST");
+  pb_fake_server_send (server, "+OK\n1 26\n2 40\n3 28\n.");
+
+  error = run_fetch (fixture, server, FALSE, &fetch);
+  g_assert_error (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER);
+  g_assert_nonnull (strstr (error->message, "did not answer UIDL, but it did before"));
+  g_assert_cmpuint (count_files (fixture->new_dir), ==, 3);
+}
+
 /* Without UIDL, a message whose headers the server refuses has no stable
  * name: it is not fetched (it would be fetched again once it has one) and
  * says why; the others are. */
@@ -1033,6 +1116,8 @@ main (int argc, char **argv)
   ADD ("/fetch/faults/state-loaded-before-another-fetch", test_state_loaded_before_another_fetch);
   ADD ("/fetch/faults/no-uidl/same-identity-as-check", test_no_uidl_same_identity_as_check);
   ADD ("/fetch/faults/no-uidl/refused-headers", test_no_uidl_refused_headers);
+  ADD ("/fetch/faults/no-uidl/then-uidl-fetches-nothing-twice", test_no_uidl_then_uidl_fetches_nothing_twice);
+  ADD ("/fetch/faults/no-uidl/refused-after-uidls", test_uidl_refused_after_uidls);
   ADD ("/fetch/faults/no-uidl/no-top", test_no_uidl_no_top);
   ADD ("/fetch/faults/check-applies-leftover-journal", test_check_applies_leftover_journal);
   ADD ("/fetch/faults/check-leaves-running-fetchs-journal", test_check_leaves_running_fetchs_journal);
