@@ -11,6 +11,7 @@ typedef struct {
   PbPop3Client  *client;    /* owned */
   char          *password;  /* owned, wiped */
   gboolean       login;
+  gboolean       no_uidl;   /* UIDL refused: a check names messages by headers */
   PbProbeReport *report;    /* owned until returned */
 } ProbeData;
 
@@ -81,6 +82,97 @@ on_quit (GObject      *source,
 }
 
 static void
+quit (GTask *task)
+{
+  ProbeData *data = g_task_get_task_data (task);
+
+  pb_pop3_client_quit_async (data->client, g_task_get_cancellable (task), on_quit,
+                             g_object_ref (task));
+}
+
+/* The newest message's headers: what a check needs from TOP. Refused for
+ * that one message, a check tries again later; but without UIDL the
+ * headers are a message's only name, and the check fails as this says. */
+static void
+on_top (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProbeData *data = g_task_get_task_data (task);
+  g_autoptr(GBytes) headers = NULL;
+  GError *error = NULL;
+
+  headers = pb_pop3_client_top_finish (data->client, result, &error);
+  if (headers != NULL)
+    {
+      quit (task);
+      return;
+    }
+  if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED) && data->no_uidl)
+    {
+      g_error_free (error);
+      fail (task, g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
+                                       _("The server supports neither UIDL nor TOP, so "
+                                         "Popbiff cannot tell its messages apart.")));
+      return;
+    }
+  if ((g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) ||
+       g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SYS_TEMP) ||
+       g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED)) && !data->no_uidl)
+    {
+      g_error_free (error);  /* summaries only: the check goes on */
+      quit (task);
+      return;
+    }
+  fail (task, error);
+}
+
+static void
+on_listing (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  ProbeData *data = g_task_get_task_data (task);
+  g_autoptr(GPtrArray) listing = NULL;
+  GError *error = NULL;
+
+  if (data->no_uidl)
+    listing = pb_pop3_client_list_finish (data->client, result, &error);
+  else
+    {
+      listing = pb_pop3_client_uidl_finish (data->client, result, &error);
+      if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED))
+        {
+          /* A check then names messages by their headers, from LIST + TOP. */
+          g_clear_error (&error);
+          data->no_uidl = TRUE;
+          pb_pop3_client_list_async (data->client, g_task_get_cancellable (task), on_listing,
+                                     g_object_ref (task));
+          return;
+        }
+    }
+  if (listing == NULL)
+    {
+      fail (task, error);
+      return;
+    }
+  if (listing->len == 0)
+    {
+      quit (task);
+      return;
+    }
+  pb_pop3_client_top_async (data->client,
+                            ((PbPop3Listing *) g_ptr_array_index (listing, listing->len - 1))->number,
+                            0, g_task_get_cancellable (task), on_top, g_object_ref (task));
+}
+
+/* After STAT, the listing and one TOP, as a check asks them (pb-check.c),
+ * so that "Everything works" holds for the checks too: a server may log
+ * in and count, and still answer UIDL with garbage or have neither UIDL
+ * nor TOP. */
+static void
 on_stat (GObject      *source,
          GAsyncResult *result,
          gpointer      user_data)
@@ -95,7 +187,7 @@ on_stat (GObject      *source,
       fail (task, error);
       return;
     }
-  pb_pop3_client_quit_async (data->client, g_task_get_cancellable (task), on_quit,
+  pb_pop3_client_uidl_async (data->client, g_task_get_cancellable (task), on_listing,
                              g_object_ref (task));
 }
 

@@ -7,6 +7,7 @@
 #include "app/pb-probe.h"
 #include "pop3/pb-pop3-error.h"
 #include "gui-test-util.h"
+#include "pb-fake-server.h"
 #include "pb-test-util.h"
 
 static GtkWidget *
@@ -317,6 +318,94 @@ test_test_result_is_compact (void)
 /* However much a test found, the editor keeps a sane size: the details are
  * folded away, and unfolded they scroll. */
 static void
+on_probed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  *(PbProbeReport **) user_data = pb_probe_finish (result, &error);
+  g_assert_no_error (error);
+}
+
+/* Test Connection against a scripted server that logs in with USER/PASS
+ * and answers STAT with two messages; the rest is the caller's. */
+static PbFakeServer *
+probe_server (void)
+{
+  PbFakeServer *server = pb_fake_server_new ();
+
+  pb_fake_server_send (server, "+OK ready");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "USER alice");
+  pb_fake_server_send (server, "+OK");
+  pb_fake_server_expect (server, "PASS secret");
+  pb_fake_server_send (server, "+OK logged in");
+  pb_fake_server_expect (server, "CAPA");
+  pb_fake_server_send (server, "+OK\nUSER\n.");
+  pb_fake_server_expect (server, "STAT");
+  pb_fake_server_send (server, "+OK 2 300");
+  return server;
+}
+
+static PbProbeReport *
+probe (PbFakeServer *server)
+{
+  g_autoptr(PbAccount) account = pb_account_new ("fake");
+  g_autofree char *problems = NULL;
+  PbProbeReport *report = NULL;
+
+  pb_account_set_host (account, "127.0.0.1");
+  pb_account_set_port (account, pb_fake_server_get_port (server));
+  pb_account_set_security (account, PB_POP3_SECURITY_NONE);
+  pb_account_set_auth (account, PB_POP3_AUTH_USER);
+  pb_account_set_user (account, "alice");
+  pb_account_set_timeout (account, 10);
+  pb_probe_async (account, "secret", NULL, on_probed, &report);
+  while (report == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  problems = pb_fake_server_wait (server);
+  g_assert_cmpstr (problems, ==, NULL);
+  return report;
+}
+
+/* "Everything works" must hold for the checks: Test Connection asks what
+ * a check asks after STAT (UIDL, or LIST and the headers when UIDL is
+ * refused). A server with neither UIDL nor TOP logs in and counts, and
+ * still no check can work: the test says so. */
+static void
+test_test_connection_asks_what_a_check_asks (void)
+{
+  g_autoptr(PbFakeServer) bad = probe_server ();
+  g_autoptr(PbFakeServer) good = probe_server ();
+  g_autoptr(PbProbeReport) refused = NULL;
+  g_autoptr(PbProbeReport) works = NULL;
+
+  pb_fake_server_expect (bad, "UIDL");
+  pb_fake_server_send (bad, "-ERR unknown command");
+  pb_fake_server_expect (bad, "LIST");
+  pb_fake_server_send (bad, "+OK\n1 100\n2 200\n.");
+  pb_fake_server_expect (bad, "TOP 2 0");
+  pb_fake_server_send (bad, "-ERR unknown command");
+  refused = probe (bad);
+  g_assert_true (refused->logged_in);
+  g_assert_cmpuint (refused->count, ==, 2);
+  g_assert_error (refused->error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED);
+  g_assert_nonnull (strstr (refused->error->message, "neither UIDL nor TOP"));
+
+  pb_fake_server_expect (good, "UIDL");
+  pb_fake_server_send (good, "+OK\n1 a\n2 b\n.");
+  pb_fake_server_expect (good, "TOP 2 0");
+  pb_fake_server_send (good, "+OK\nSubject: hi\n\n.");
+  pb_fake_server_expect (good, "QUIT");
+  pb_fake_server_send (good, "+OK bye");
+  works = probe (good);
+  g_assert_no_error (works->error);
+  g_assert_true (works->logged_in);
+}
+
+static void
 test_test_details_keep_dialog_size (void)
 {
   g_autoptr(PbProbeReport) report = untrusted_report ();
@@ -374,6 +463,8 @@ main (int    argc,
   g_test_add_func ("/app/editor/delete-after-download-warns", test_delete_after_download_warns);
   g_test_add_func ("/app/editor/edit-keeps-password-and-name", test_edit_keeps_password_and_name);
   g_test_add_func ("/app/editor/test-result-is-compact", test_test_result_is_compact);
+  g_test_add_func ("/app/editor/test-connection-asks-what-a-check-asks",
+                   test_test_connection_asks_what_a_check_asks);
   g_test_add_func ("/app/editor/test-details-keep-dialog-size", test_test_details_keep_dialog_size);
 
   return g_test_run ();
