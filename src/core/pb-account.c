@@ -177,6 +177,29 @@ pb_account_copy (PbAccount *self)
   return copy;
 }
 
+gboolean
+pb_account_same_settings (PbAccount *a,
+                          PbAccount *b)
+{
+  g_return_val_if_fail (PB_IS_ACCOUNT (a), FALSE);
+  g_return_val_if_fail (PB_IS_ACCOUNT (b), FALSE);
+
+  /* Every field pb_account_copy() copies, the name aside. */
+  return g_strcmp0 (a->host, b->host) == 0 &&
+         a->port == b->port &&
+         a->security == b->security &&
+         g_strcmp0 (a->user, b->user) == 0 &&
+         a->auth == b->auth &&
+         a->interval == b->interval &&
+         g_strcmp0 (a->folder, b->folder) == 0 &&
+         a->format == b->format &&
+         a->delete_after_download == b->delete_after_download &&
+         g_strcmp0 (a->ca_file, b->ca_file) == 0 &&
+         g_strcmp0 (a->pin_sha256, b->pin_sha256) == 0 &&
+         a->timeout == b->timeout &&
+         a->enabled == b->enabled;
+}
+
 #define NOTIFY(self, prop) g_object_notify_by_pspec (G_OBJECT (self), properties[prop])
 
 const char *

@@ -33,6 +33,10 @@ G_DECLARE_FINAL_TYPE (PbAccount, pb_account, PB, ACCOUNT, GObject)
  * folder $HOME/Mail/<name>, timeout 30, enabled. */
 PbAccount        *pb_account_new                (const char *name);
 PbAccount        *pb_account_copy               (PbAccount  *self);
+/* Whether @a and @b hold the same settings (their names aside). Next to
+ * pb_account_copy(), so that a new setting is added to both. */
+gboolean          pb_account_same_settings      (PbAccount  *a,
+                                                 PbAccount  *b);
 
 const char       *pb_account_get_name           (PbAccount *self);
 const char       *pb_account_get_host           (PbAccount *self);

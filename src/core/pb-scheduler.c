@@ -818,26 +818,6 @@ on_store_account_removed (PbAccountStore *store,
   pb_scheduler_remove_account (self, pb_account_get_name (account));
 }
 
-/* Whether the two hold the same settings (the name aside). */
-static gboolean
-same_settings (PbAccount *a,
-               PbAccount *b)
-{
-  return g_strcmp0 (pb_account_get_host (a), pb_account_get_host (b)) == 0 &&
-         pb_account_get_port (a) == pb_account_get_port (b) &&
-         pb_account_get_security (a) == pb_account_get_security (b) &&
-         g_strcmp0 (pb_account_get_user (a), pb_account_get_user (b)) == 0 &&
-         pb_account_get_auth (a) == pb_account_get_auth (b) &&
-         pb_account_get_interval (a) == pb_account_get_interval (b) &&
-         g_strcmp0 (pb_account_get_folder (a), pb_account_get_folder (b)) == 0 &&
-         pb_account_get_format (a) == pb_account_get_format (b) &&
-         pb_account_get_delete_after_download (a) == pb_account_get_delete_after_download (b) &&
-         g_strcmp0 (pb_account_get_ca_file (a), pb_account_get_ca_file (b)) == 0 &&
-         g_strcmp0 (pb_account_get_pin_sha256 (a), pb_account_get_pin_sha256 (b)) == 0 &&
-         pb_account_get_timeout (a) == pb_account_get_timeout (b) &&
-         pb_account_get_enabled (a) == pb_account_get_enabled (b);
-}
-
 /* A store reloaded from disk (another program changed accounts.conf)
  * signals every account it kept as changed; only a real change is an
  * edit, or adding one account would check all of them again and forget
@@ -849,7 +829,7 @@ on_store_account_changed (PbAccountStore *store,
 {
   Entry *entry = lookup_entry (self, pb_account_get_name (account));
 
-  if (entry != NULL && same_settings (entry->settings, account))
+  if (entry != NULL && pb_account_same_settings (entry->settings, account))
     {
       g_set_object (&entry->account, account);
       return;

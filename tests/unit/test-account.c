@@ -143,10 +143,42 @@ test_copy (void)
   g_assert_cmpstr (pb_account_get_pin_sha256 (copy), ==, pin_lower);
   g_assert_true (pb_account_get_delete_after_download (copy));
   g_assert_false (pb_account_get_enabled (copy));
+  g_assert_true (pb_account_same_settings (copy, account));
 
   /* Changing the copy leaves the original alone. */
   pb_account_set_host (copy, "other.example.org");
   g_assert_cmpstr (pb_account_get_host (account), ==, "pop.example.org");
+  g_assert_false (pb_account_same_settings (copy, account));
+}
+
+/* The scheduler tells a real edit from a reload of accounts.conf that
+ * changed nothing by this: each setting counts, the name does not. */
+static void
+test_same_settings (void)
+{
+  g_autoptr(PbAccount) account = valid_account ("home");
+  g_autoptr(PbAccount) renamed = valid_account ("work");
+  g_autoptr(PbAccount) copy = NULL;
+
+  g_assert_true (pb_account_same_settings (account, renamed));
+  for (guint setting = 0; setting < 9; setting++)
+    {
+      g_clear_object (&copy);
+      copy = pb_account_copy (account);
+      switch (setting)
+        {
+        case 0: pb_account_set_port (copy, 1995); break;
+        case 1: pb_account_set_security (copy, PB_POP3_SECURITY_STARTTLS); break;
+        case 2: pb_account_set_user (copy, "bob"); break;
+        case 3: pb_account_set_interval (copy, 1200); break;
+        case 4: pb_account_set_folder (copy, "/srv/mail"); break;
+        case 5: pb_account_set_delete_after_download (copy, TRUE); break;
+        case 6: pb_account_set_pin_sha256 (copy, pin_lower); break;
+        case 7: pb_account_set_timeout (copy, 99); break;
+        default: pb_account_set_enabled (copy, FALSE); break;
+        }
+      g_assert_false (pb_account_same_settings (copy, account));
+    }
 }
 
 static void
@@ -374,6 +406,7 @@ main (int argc, char **argv)
   g_test_add_func ("/core/account/defaults", test_defaults);
   g_test_add_func ("/core/account/notify-once-per-change", test_notify_once_per_change);
   g_test_add_func ("/core/account/copy", test_copy);
+  g_test_add_func ("/core/account/same-settings", test_same_settings);
   g_test_add_func ("/core/account/delivery-format-strings", test_delivery_format_strings);
   g_test_add_func ("/core/account/name-is-valid", test_name_is_valid);
   g_test_add_func ("/core/account/pin-normalized", test_pin_normalized);
