@@ -918,6 +918,22 @@ check_account_activated (GSimpleAction *action,
   pb_application_check (self, g_variant_get_string (parameter, NULL));
 }
 
+/* `popbiff accounts edit NAME --password-stdin` stored a new password:
+ * nothing in accounts.conf changed, so only this tells us. An account
+ * stopped by a rejected password starts checking again, as after an edit
+ * here. */
+static void
+password_changed_activated (GSimpleAction *action,
+                            GVariant      *parameter,
+                            gpointer       user_data)
+{
+  PbApplication *self = user_data;
+  PbAccount *account = pb_account_store_lookup (self->store, g_variant_get_string (parameter, NULL));
+
+  if (account != NULL && self->scheduler != NULL)
+    pb_scheduler_update_account (self->scheduler, account);
+}
+
 static void
 download_new_activated (GSimpleAction *action,
                         GVariant      *parameter,
@@ -1373,6 +1389,7 @@ static const GActionEntry app_entries[] = {
   { "activate", activate_activated },
   { "check-now", check_now_activated },
   { "check-account", check_account_activated, "s" },
+  { "password-changed", password_changed_activated, "s" },
   { "download-new", download_new_activated },
   { "preferences", preferences_activated },
   { "about", about_activated },

@@ -391,6 +391,8 @@ accounts_edit (int    argc,
       return PB_EXIT_FAILED;
     }
 
+  if (s.password_stdin)
+    pb_cli_tell_applet_password_changed (name);
   g_print (_("Changed account “%s”.\n"), name);
   return PB_EXIT_OK;
 }

@@ -101,6 +101,32 @@ pb_cli_check_uidls (const char   *command,
   return TRUE;
 }
 
+void
+pb_cli_tell_applet_password_changed (const char *name)
+{
+  g_autoptr(GDBusConnection) bus = g_bus_get_sync (G_BUS_TYPE_SESSION, NULL, NULL);
+  g_autoptr(GVariant) reply = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  GVariant *argument;
+
+  if (bus == NULL)
+    return;
+  /* GApplication's object path: the id with '.' as '/' (no '-' in ours). */
+  path = g_strdelimit (g_strconcat ("/", PB_APP_ID, NULL), ".", '/');
+  argument = g_variant_new_variant (g_variant_new_string (name));
+  reply = g_dbus_connection_call_sync (bus, PB_APP_ID, path, "org.freedesktop.Application",
+                                       "ActivateAction",
+                                       g_variant_new ("(s@av@a{sv})", "password-changed",
+                                                      g_variant_new_array (G_VARIANT_TYPE_VARIANT,
+                                                                           &argument, 1),
+                                                      g_variant_new_array (G_VARIANT_TYPE ("{sv}"),
+                                                                           NULL, 0)),
+                                       NULL, G_DBUS_CALL_FLAGS_NO_AUTO_START, 5000, NULL, &error);
+  if (reply == NULL)
+    g_debug ("No running applet was told of the new password: %s", error->message);
+}
+
 gboolean
 pb_cli_parse_uint (const char *text,
                    guint       min,

@@ -44,6 +44,11 @@ char     *pb_cli_absolute_path (const char *path);
  * (the caller returns PB_EXIT_USAGE). */
 gboolean  pb_cli_check_uidls   (const char *command, char * const *uidls);
 
+/* Tells the running applet, if any, that the password of account @name
+ * changed in the keyring (no file it watches shows that). Quietly does
+ * nothing without a session bus or an applet; never starts one. */
+void      pb_cli_tell_applet_password_changed (const char *name);
+
 /* A whole decimal number in [@min, @max], nothing else (no sign, no
  * spaces, no suffix). */
 gboolean  pb_cli_parse_uint    (const char *text, guint min, guint max, guint *out);

@@ -583,6 +583,22 @@ def test_restart_announces_nothing_again(s):
     check(again == [], "announced again after a restart: %r" % again)
 
 
+def test_password_fixed_from_cli(s):
+    # A rejected password stops checking; the right one stored from a
+    # terminal (which changes no file the applet watches) starts it again.
+    s.start_popbiff()
+    row = lambda: [n for n in account_row_names(s) if n.startswith("broken:")]
+    wait_for("broken stopped by its rejected password",
+             lambda: row() and "Password rejected" in row()[0], timeout=90)
+    subprocess.run([s.popbiff, "accounts", "edit", "broken", "--password-stdin"],
+                   input=s.dovecot["PB_DOVECOT_PASSWORD"] + "\n", text=True, check=True,
+                   timeout=60)
+    wait_for("broken checked with the new password",
+             lambda: row() and "Password rejected" not in row()[0] and "new" in row()[0],
+             timeout=90)
+    quit_popbiff(s)
+
+
 STEPS = [
     ("/app/e2e/setup", test_setup),
     ("/app/e2e/decoded-subjects", test_decoded_subjects),
@@ -597,6 +613,7 @@ STEPS = [
     ("/app/e2e/read-mail-notification-withdrawn", test_read_mail_notification_withdrawn),
     ("/app/e2e/quit", test_quit),
     ("/app/e2e/restart-announces-nothing-again", test_restart_announces_nothing_again),
+    ("/app/e2e/password-fixed-from-cli", test_password_fixed_from_cli),
 ]
 
 
