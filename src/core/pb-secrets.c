@@ -62,6 +62,15 @@ is_no_service (const GError *error)
           error->code == G_IO_ERROR_CONNECTION_REFUSED || error->code == G_IO_ERROR_NOT_SUPPORTED);
 }
 
+/* The keyring is locked and stays so (after the unlock we asked for, if
+ * any): the lookup, the clear and the mapping below say it alike. */
+static GError *
+keyring_locked_error (void)
+{
+  return g_error_new_literal (PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED,
+                              _("Your keyring is locked; unlock it (for example by logging in to the desktop or with your password manager) and try again"));
+}
+
 /* Turns what libsecret and D-Bus said into one of our three keyring errors.
  * A cancellation the caller asked for stays a cancellation; any other
  * "cancelled" is a dismissed unlock prompt. */
@@ -79,8 +88,7 @@ map_error (GError       *error,
                                     _("Your keyring is locked and the request to unlock it was dismissed; unlock it (for example with your desktop’s password manager) and try again"));
     }
   else if (g_error_matches (error, SECRET_ERROR, SECRET_ERROR_IS_LOCKED))
-    mapped = g_error_new_literal (PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED,
-                                  _("Your keyring is locked; unlock it (for example by logging in to the desktop or with your password manager) and try again"));
+    mapped = keyring_locked_error ();
   else if (is_no_service (error))
     mapped = g_error_new_literal (PB_CORE_ERROR, PB_CORE_ERROR_KEYRING,
                                   _("No keyring is running: Popbiff keeps passwords in the desktop keyring (the Secret Service, e.g. GNOME Keyring or KeePassXC), and none answered; log in to a desktop session or start one"));
@@ -256,8 +264,7 @@ lookup_return_from_items (Lookup *lookup,
   else if (unlocked == NULL)
     /* The search asked to unlock; the items are still locked, so the
      * unlock prompt was dismissed or could not be shown. */
-    g_task_return_new_error (task, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED,
-                             _("Your keyring is locked; unlock it (for example by logging in to the desktop or with your password manager) and try again"));
+    g_task_return_error (task, keyring_locked_error ());
   else if ((value = secret_item_get_secret (unlocked)) == NULL)
     g_task_return_new_error (task, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING,
                              _("The keyring did not hand out the password of account %s"),
@@ -589,8 +596,7 @@ clear_searched (GObject      *source,
          * could not be shown. Nothing is removed, not even the unlocked
          * ones, so that trying again finds all of them. */
         g_list_free_full (items, g_object_unref);
-        g_task_return_new_error (task, PB_CORE_ERROR, PB_CORE_ERROR_KEYRING_LOCKED,
-                                 _("Your keyring is locked; unlock it (for example by logging in to the desktop or with your password manager) and try again"));
+        g_task_return_error (task, keyring_locked_error ());
         return;
       }
   if (items == NULL)
