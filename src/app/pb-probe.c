@@ -2,6 +2,7 @@
 #include <string.h>
 #include <glib/gi18n.h>
 
+#include "core/pb-check.h"
 #include "core/pb-core-error.h"
 #include "core/pb-secrets.h"
 #include "pb-probe.h"
@@ -112,9 +113,7 @@ on_top (GObject      *source,
   if (g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED) && data->no_uidl)
     {
       g_error_free (error);
-      fail (task, g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
-                                       _("The server supports neither UIDL nor TOP, so "
-                                         "Popbiff cannot tell its messages apart.")));
+      fail (task, pb_check_error_no_identity ());
       return;
     }
   if ((g_error_matches (error, PB_POP3_ERROR, PB_POP3_ERROR_SERVER) ||

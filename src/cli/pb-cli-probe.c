@@ -54,6 +54,7 @@
 #include <json-glib/json-glib.h>
 
 #include "core/pb-account.h"
+#include "core/pb-check.h"
 #include "core/pb-core-error.h"
 #include "pop3/pb-pop3-client.h"
 #include "pb-cli-commands.h"
@@ -164,9 +165,7 @@ probe_mailbox (PbPop3Client *client,
 
   if (result->uidl == ANSWER_NO && result->top == ANSWER_NO)
     {
-      g_set_error_literal (error, PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
-                           _("The server supports neither UIDL nor TOP, so "
-                             "Popbiff cannot tell its messages apart."));
+      g_propagate_error (error, pb_check_error_no_identity ());
       return FALSE;
     }
   if (result->uidl == ANSWER_NO && result->top == ANSWER_REFUSED)

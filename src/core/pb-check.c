@@ -601,9 +601,7 @@ on_identities_done (GTask *task)
     {
       if (!any_headers && g_error_matches (refused->refused, PB_POP3_ERROR,
                                            PB_POP3_ERROR_UNSUPPORTED))
-        fail (task, g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
-                                         _("The server supports neither UIDL nor TOP, so "
-                                           "Popbiff cannot tell its messages apart.")));
+        fail (task, pb_check_error_no_identity ());
       else
         /* Without them the message has no name: one made of empty
          * headers would be another message's once they come, and the
@@ -1096,6 +1094,14 @@ pb_check_run_async (PbAccount           *account,
       pb_secrets_lookup_async (account, cancellable, on_password, g_object_ref (task));
     }
   connect (task);
+}
+
+GError *
+pb_check_error_no_identity (void)
+{
+  return g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
+                              _("The server supports neither UIDL nor TOP, so "
+                                "Popbiff cannot tell its messages apart."));
 }
 
 PbCheckResult *

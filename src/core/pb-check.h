@@ -72,4 +72,8 @@ void           pb_check_run_async  (PbAccount           *account,
  * check has G_IO_ERROR_CANCELLED). (transfer full) */
 PbCheckResult *pb_check_run_finish (GAsyncResult        *result);
 
+/* PB_POP3_ERROR_UNSUPPORTED: the server has neither UIDL nor TOP, so no
+ * message has a name. Check, fetch and both probes say it alike. */
+GError        *pb_check_error_no_identity (void);
+
 G_END_DECLS

@@ -79,6 +79,7 @@
 #include <glib/gstdio.h>
 
 #include "pop3/pb-pop3-client.h"
+#include "pb-check.h"
 #include "pb-core-error.h"
 #include "pb-delivery.h"
 #include "pb-fetch.h"
@@ -1638,9 +1639,7 @@ named_by_headers (Listing *listing)
   GPtrArray *list = listing->list;
 
   if (listing->error == NULL && listing->no_top)
-    listing->error = g_error_new_literal (PB_POP3_ERROR, PB_POP3_ERROR_UNSUPPORTED,
-                                          _("The server supports neither UIDL nor TOP, so "
-                                            "Popbiff cannot tell its messages apart."));
+    listing->error = pb_check_error_no_identity ();
   if (listing->error != NULL)
     {
       session_failed (self, g_steal_pointer (&listing->error));
